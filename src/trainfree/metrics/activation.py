@@ -1,0 +1,133 @@
+"""Activation metrics of NASWOT and DAS, from one forward pass.
+
+For a batch of n inputs take the *input* of every ReLU on the path to the output,
+binarise it (``> 0``) and flatten per sample: code c_i in {0,1}^{N_A}. With the
+Hamming kernel K_H[i, j] = N_A - d_H(c_i, c_j):
+
+- ``naswot``                 = log|K_H|           (Mellor et al., 2021)
+- ``activation_units``       = N_A
+- ``distinguishing_ability`` = log|K_H / N_A| <= 0 (DAS), so that
+  ``naswot = n * log(activation_units) + distinguishing_ability`` exactly.
+
+Procedure of the original: only ReLUs visited by a backward pass from the output
+count; train-mode BN; the kernel is accumulated in float64; ``slogdet``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from trainfree.metrics.registry import register_metric
+
+
+@dataclass(frozen=True)
+class ReluKernel:
+    """K_H (n x n, float64) and N_A, the number of binary units it was built from."""
+
+    K: np.ndarray
+    n_units: int
+    n_relus: int
+
+
+def _reachable(root: torch.Tensor) -> set:
+    """Every autograd node a backward pass from ``root`` would visit."""
+    seen: set = set()
+    stack = [root.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        stack.extend(nxt for nxt, _ in fn.next_functions)
+    return seen
+
+
+def backward_visited_relus(model: nn.Module, x: torch.Tensor) -> list[nn.ReLU]:
+    """ReLU modules whose output a backward pass from the network output reaches.
+
+    Decided on a 2-sample forward with autograd by walking the graph (the structure,
+    not the values, decides it), so the full batch can then run without autograd.
+    """
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    outputs: dict[int, list] = {id(m): [] for m in relus}
+    hooks = [m.register_forward_hook(lambda mod, i, o: outputs[id(mod)].append(o.grad_fn)) for m in relus]
+    try:
+        with torch.enable_grad():
+            probe = x[:2].detach().clone().requires_grad_(True)
+            out = model(probe)
+        reach = _reachable(out)
+    finally:
+        for h in hooks:
+            h.remove()
+    return [m for m in relus if any(fn is not None and fn in reach for fn in outputs[id(m)])]
+
+
+def relu_kernel(model: nn.Module, x: torch.Tensor) -> ReluKernel:
+    """The Hamming kernel of the binary codes at the inputs of backward-visited ReLUs.
+
+    Per ReLU call with codes C (n x u): K += C C^T + (1-C)(1-C)^T, computed as
+    2 C C^T - r 1^T - 1 r^T + u with r = C 1 (one matmul; exact in float32 for
+    u < 2^24, accumulated in float64).
+    """
+    visited = backward_visited_relus(model, x)
+    n = x.shape[0]
+    K = torch.zeros(n, n, dtype=torch.float64, device=x.device)
+    units = 0
+
+    def hook(_m: nn.Module, inp: tuple[torch.Tensor, ...], _o: torch.Tensor) -> None:
+        nonlocal K, units
+        c = (inp[0].reshape(n, -1) > 0).float()
+        u = c.shape[1]
+        r = c.sum(1, dtype=torch.float64)
+        K += 2.0 * (c @ c.T).double() - r[:, None] - r[None, :] + u
+        units += u
+
+    hooks = [m.register_forward_hook(hook) for m in visited]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return ReluKernel(K.cpu().numpy(), units, len(visited))
+
+
+def _kernel(ctx) -> ReluKernel:
+    return ctx.shared("relu_kernel", lambda c: relu_kernel(c.model, c.x))
+
+
+def logdet(K: np.ndarray) -> float:
+    """log|K| by slogdet; -inf (stored as NaN) when K is singular."""
+    sign, ld = np.linalg.slogdet(K)
+    return float(ld) if sign > 0 else float("-inf")
+
+
+@register_metric("naswot", higher_is_better=True, passes=("relu_kernel",))
+def naswot(ctx) -> float:
+    """log|K_H| over binary ReLU-input codes (Mellor et al., ICML 2021)."""
+    return logdet(_kernel(ctx).K)
+
+
+@register_metric("activation_units", higher_is_better=True, passes=("relu_kernel",))
+def activation_units(ctx) -> float:
+    """N_A: number of binary units (ReLU inputs on the backward path) per sample."""
+    return float(_kernel(ctx).n_units)
+
+
+@register_metric("distinguishing_ability", higher_is_better=True, passes=("relu_kernel",))
+def distinguishing_ability(ctx) -> float:
+    """D = log|K_H / N_A| <= 0; 0 iff all codes are mutually orthogonal (DAS)."""
+    k = _kernel(ctx)
+    if k.n_units == 0:
+        return float("nan")
+    return logdet(k.K / k.n_units)
+
+
+def naswot_from_atoms(distinguishing: float, units: float, n: int) -> float:
+    """The exact decomposition: log|K_H| = n log N_A + log|K_H / N_A|."""
+    return n * math.log(units) + distinguishing

@@ -1,0 +1,117 @@
+"""The scoring engine: one network build, shared passes, every requested metric.
+
+``ScoringContext`` holds the network (train mode, on its device), the fixed batch, and a
+cache of shared passes. Each pass is computed the first time a metric asks for it and
+reused by every later metric, so e.g. ``naswot``, ``distinguishing_ability`` and
+``activation_units`` cost one forward together. Metrics that would mutate the weights
+work on a copy (``ctx.copy_model()``).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from trainfree.metrics.registry import Metric, resolve
+from trainfree.seeding import derive_seed, seed_everything
+
+SCORE_COLUMNS = [
+    "space", "arch_id", "metric", "value", "seconds", "dataset", "batch_size", "seed",
+    "fast_steps", "device",
+]
+
+
+class ScoringContext:
+    """A network in train mode with its scoring batch ``x`` (B,3,H,W) and labels ``y`` (B,)."""
+
+    def __init__(self, model: nn.Module, x: torch.Tensor | None, y: torch.Tensor | None,
+                 device: str | torch.device = "cpu"):
+        self.device = torch.device(device)
+        self.model = model.to(self.device).train()
+        self.x = None if x is None else x.to(self.device)
+        self.y = None if y is None else y.to(self.device)
+        self._cache: dict[str, Any] = {}
+
+    def shared(self, key: str, compute: Callable[[ScoringContext], Any]) -> Any:
+        """Result of pass ``key``, computed once per context."""
+        if key not in self._cache:
+            self._cache[key] = compute(self)
+        return self._cache[key]
+
+    def copy_model(self) -> nn.Module:
+        """A deep copy of the network, for metrics that change weights or structure."""
+        return copy.deepcopy(self.model)
+
+
+def _finite(v: float) -> float:
+    """NaN policy: any non-finite score (dead arch, singular kernel) is stored as NaN."""
+    v = float(v)
+    return v if math.isfinite(v) else float("nan")
+
+
+def score_network(ctx: ScoringContext, metrics: Sequence[Metric]) -> dict[str, tuple[float, float]]:
+    """Compute ``metrics`` on one context -> {name: (value, seconds)}.
+
+    ``seconds`` is the wall time of that metric's own call, including any shared pass it
+    was the first to need (so the sum over metrics is the total cost).
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for m in metrics:
+        t0 = time.perf_counter()
+        value = m.fn(ctx)
+        if ctx.device.type == "cuda":
+            torch.cuda.synchronize(ctx.device)
+        out[m.name] = (_finite(value), time.perf_counter() - t0)
+    return out
+
+
+def score_archs(
+    space: str,
+    archs: Iterable[str],
+    metrics: str | Sequence[str],
+    batch: tuple[torch.Tensor, torch.Tensor] | None,
+    *,
+    dataset: str,
+    seed: int = 1,
+    model_kwargs: dict | None = None,
+    device: str = "cpu",
+    fast_steps: int = 0,
+    fast_train: Callable[[nn.Module, str], None] | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Score every arch with every metric -> tidy table (``SCORE_COLUMNS``).
+
+    Each network is initialised with a seed derived from (arch id, ``seed``), so values
+    do not depend on the order of ``archs``. With ``fast_steps > 0``, ``fast_train(model,
+    arch)`` trains the network in place before scoring.
+    """
+    from trainfree.spaces import get_space
+
+    sp = get_space(space)
+    ms = resolve(list(metrics) if not isinstance(metrics, str) else metrics)
+    x, y = batch if batch is not None else (None, None)
+    if x is None and any(m.needs_data for m in ms):
+        raise ValueError("these metrics need a scoring batch: " + ", ".join(m.name for m in ms if m.needs_data))
+    rows = []
+    archs = list(archs)
+    for arch in tqdm(archs, desc=f"score {space}", disable=not progress, mininterval=5):
+        arch = sp.canonical(arch)
+        seed_everything(derive_seed(arch, seed))
+        model = sp.build_model(arch, **(model_kwargs or {}))
+        if fast_steps > 0:
+            if fast_train is None:
+                raise ValueError("fast_steps > 0 needs a fast_train function")
+            fast_train(model, arch)
+        ctx = ScoringContext(model, x, y, device)
+        for name, (value, sec) in score_network(ctx, ms).items():
+            rows.append((space, arch, name, value, sec, dataset, 0 if x is None else len(x), seed,
+                         fast_steps, str(device)))
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)

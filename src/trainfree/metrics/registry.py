@@ -1,0 +1,92 @@
+"""Metric registry: a decorator registers a metric under a unique name.
+
+A metric is a function ``fn(ctx) -> float`` of a :class:`~trainfree.metrics.engine.ScoringContext`.
+It declares its direction (``higher_is_better``) and what it needs: ``data`` (real
+images), ``labels`` and the shared ``passes`` it draws from the context, so the engine
+can compute each pass once for all metrics that use it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from trainfree.errors import TrainfreeError
+
+PASSES = ("relu_kernel", "ce_grad", "ntk", "cost", "copy")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    fn: Callable[..., float]
+    higher_is_better: bool
+    needs_data: bool
+    needs_labels: bool
+    passes: tuple[str, ...] = field(default=())
+    doc: str = ""
+
+
+_REGISTRY: dict[str, Metric] = {}
+
+
+def register_metric(
+    name: str,
+    *,
+    higher_is_better: bool = True,
+    needs_data: bool = True,
+    needs_labels: bool = False,
+    passes: tuple[str, ...] = (),
+) -> Callable[[Callable[..., float]], Callable[..., float]]:
+    """Decorator: register ``fn(ctx) -> float`` as metric ``name`` (names are unique)."""
+    bad = [p for p in passes if p not in PASSES]
+    if bad:
+        raise ValueError(f"metric {name!r}: unknown passes {bad}; known: {PASSES}")
+
+    def deco(fn: Callable[..., float]) -> Callable[..., float]:
+        if name in _REGISTRY:
+            raise ValueError(f"metric {name!r} is already registered (by {_REGISTRY[name].fn.__module__})")
+        doc = (fn.__doc__ or "").strip()
+        _REGISTRY[name] = Metric(name, fn, higher_is_better, needs_data, needs_labels, tuple(passes), doc)
+        return fn
+
+    return deco
+
+
+# metric family modules; importing one registers its metrics
+FAMILIES: tuple[str, ...] = ("activation", "cost")
+
+
+def _load_builtin() -> None:
+    for family in FAMILIES:
+        importlib.import_module(f"trainfree.metrics.{family}")
+
+
+def list_metrics() -> list[str]:
+    """Sorted names of every registered metric."""
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def get_metric(name: str) -> Metric:
+    """The registered metric ``name``; an unknown name lists the valid ones."""
+    _load_builtin()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise TrainfreeError(
+            f"unknown metric {name!r}; available: {', '.join(sorted(_REGISTRY))} (see `trainfree metrics`)"
+        ) from None
+
+
+def resolve(names: str | list[str] | tuple[str, ...]) -> list[Metric]:
+    """Comma-separated string or list of names -> metrics, in the given order, deduplicated."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    if not names:
+        raise TrainfreeError("no metric given; pass e.g. --metrics naswot,activation_units")
+    seen: dict[str, Metric] = {}
+    for n in names:
+        seen.setdefault(n, get_metric(n))
+    return list(seen.values())
