@@ -5,6 +5,14 @@ field) with ``value``; ``seed`` is ``"mean"`` for seed-averaged rows; ``field`` 
 what the value is (``acc`` in percent, ``loss``, ``params_m``, ``flops_m``,
 ``latency_s``, ``train_time_s``); ``source`` names the file and benchmark version;
 ``bench_index`` is the arch's index in the loaded source's own arch list.
+
+``split`` is ``train``, ``valid`` (NB201 ``x-valid``), ``test`` (``x-test``; for
+``cifar10``/``cifar10-valid`` the CIFAR-10 test set, ``ori-test``), ``valtest``
+(``ori-test`` of cifar100/ImageNet16-120 = valid + test halves) or ``cost`` (params,
+FLOPs, latency, training time). ``epochs`` is the training schedule (12 or 200).
+
+Readers: ``nb201_official`` (``NAS-Bench-201-v1_*.pth``, NATS-tss ``-simple`` folder)
+and ``nb201_csv`` (CSV mirrors); ``load_ground_truth`` picks one by the source's form.
 """
 
 from __future__ import annotations
@@ -20,8 +28,17 @@ GT_COLUMNS = ["space", "arch_id", "bench_index", "dataset", "split", "epochs", "
               "value", "source"]
 
 
-def load_ground_truth(space: str, source: str | os.PathLike) -> pd.DataFrame:
-    """Tidy ground truth of ``space`` from ``source`` (a file or folder; format detected)."""
+def load_ground_truth(space: str, source: str | os.PathLike, *, hps: tuple[str, ...] = ("12", "200"),
+                      seeds: bool = True, trusted: bool = False) -> pd.DataFrame:
+    """Tidy ground truth (``GT_COLUMNS``) of ``space`` from ``source``; the format is detected:
+
+    - a ``.pth`` file: official NAS-Bench-201 (``NAS-Bench-201-v1_1-096897.pth`` or v1_0);
+    - a folder holding ``meta.pickle.pbz2``: NATS-Bench tss ``-simple`` release;
+    - a CSV file or a folder of CSVs: the mirrors read by ``nb201_csv``.
+
+    ``hps`` (``"12"``/``"200"`` epochs), ``seeds`` (per-trial rows besides the mean) and
+    ``trusted`` (see ``nb201_official.load_pth``) apply to the official formats only.
+    """
     path = Path(source)
     if space != "nb201":
         raise TrainfreeError(f"no ground-truth reader for space {space!r}; available: nb201")
@@ -30,11 +47,39 @@ def load_ground_truth(space: str, source: str | os.PathLike) -> pd.DataFrame:
             f"ground-truth source {str(path)!r} does not exist; give an NB201 benchmark file, a NATS "
             f"folder or the benchdata CSV folder (e.g. ../shared/benchdata/nb201)"
         )
-    from trainfree.benchmarks import nb201_csv
+    from trainfree.benchmarks import nb201_csv, nb201_official
 
-    if nb201_csv.can_read(path):
-        return nb201_csv.read(path)
-    raise TrainfreeError(f"{str(path)!r} is not a recognised NB201 ground-truth source (CSV folder or CSV file)")
+    if nb201_official.is_nats_dir(path):
+        gt = nb201_official.read_nats(path, hps=hps, seeds=seeds)
+    elif nb201_official.is_pth(path):
+        gt = nb201_official.read_pth(path, hps=hps, seeds=seeds, trusted=trusted)
+    elif nb201_csv.can_read(path):
+        gt = nb201_csv.read(path)
+    else:
+        raise TrainfreeError(
+            f"{str(path)!r} is not a recognised NB201 ground-truth source: give an official .pth file "
+            f"(NAS-Bench-201-v1_1-096897.pth), a NATS-tss-v1_0-3ffb9-simple folder, or a CSV file/folder"
+        )
+    gt["seed"] = gt["seed"].astype(str)
+    return gt
+
+
+def save_ground_truth(gt: pd.DataFrame, out: str | os.PathLike) -> Path:
+    """Write a tidy ground-truth table to ``out`` (``.parquet``, or ``.csv``) atomically."""
+    out = Path(out)
+    missing = [c for c in GT_COLUMNS if c not in gt.columns]
+    if missing:
+        raise TrainfreeError(f"not a tidy ground-truth table: missing columns {', '.join(missing)}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    if out.suffix == ".csv":
+        gt[GT_COLUMNS].to_csv(tmp, index=False)
+    elif out.suffix in (".parquet", ".pq"):
+        gt[GT_COLUMNS].to_parquet(tmp, index=False)
+    else:
+        raise TrainfreeError(f"output {str(out)!r}: use a .parquet or .csv file name")
+    os.replace(tmp, out)
+    return out
 
 
 def select(gt: pd.DataFrame, dataset: str, split: str, epochs: int, seed: str = "mean",

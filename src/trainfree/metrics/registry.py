@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from trainfree.errors import TrainfreeError
 
-PASSES = ("relu_kernel", "ce_grad", "ntk", "cost", "copy")
+PASSES = ("relu_kernel", "ce_grad", "ntk", "cost", "copy", "forward", "input_jacobian", "zico_grad")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def register_metric(
 
 
 # metric family modules; importing one registers its metrics
-FAMILIES: tuple[str, ...] = ("activation", "cost")
+FAMILIES: tuple[str, ...] = ("activation", "cost", "gradient")
 
 
 def _load_builtin() -> None:

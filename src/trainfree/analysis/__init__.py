@@ -1,0 +1,1 @@
+"""Correlations with bootstrap CIs, the DAS combination rules and their ablation."""

@@ -1,0 +1,55 @@
+"""Signed rank correlations between scores and ground truth, with bootstrap 95% CIs.
+
+Correlations are never made absolute: a metric whose lower values are better shows a
+negative correlation, and every table carries its ``higher_is_better`` flag. NaN
+scores are dropped pair-wise and counted (``n_nan``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def _corr(kind: str, a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    if kind == "kendall":
+        return float(stats.kendalltau(a, b).statistic)  # tau-b
+    return float(stats.spearmanr(a, b).statistic)
+
+
+def correlate(score: pd.Series, truth: pd.Series, n_boot: int = 1000, seed: int = 0,
+              ci: float = 0.95) -> dict[str, float]:
+    """Kendall tau-b and Spearman rho of ``score`` vs ``truth`` (aligned on their index).
+
+    Returns n, n_nan, kendall, kendall_lo, kendall_hi, spearman, spearman_lo, spearman_hi;
+    CIs are percentile bootstrap over archs (``n_boot`` resamples, seeded).
+    """
+    both = pd.concat([score.rename("s"), truth.rename("t")], axis=1, join="inner")
+    n_nan = int(both.s.isna().sum() + (both.t.isna() & both.s.notna()).sum())
+    both = both.dropna()
+    a, b = both.s.to_numpy(float), both.t.to_numpy(float)
+    out: dict[str, float] = {"n": len(a), "n_nan": n_nan}
+    rng = np.random.default_rng(seed)
+    boots = [rng.integers(0, len(a), len(a)) for _ in range(n_boot)] if len(a) >= 3 else []
+    q = ((1 - ci) / 2 * 100, (1 + ci) / 2 * 100)
+    for kind in ("kendall", "spearman"):
+        out[kind] = _corr(kind, a, b)
+        vals = np.array([_corr(kind, a[i], b[i]) for i in boots]) if boots else np.array([np.nan])
+        vals = vals[np.isfinite(vals)]
+        lo, hi = np.percentile(vals, q) if len(vals) else (np.nan, np.nan)
+        out[f"{kind}_lo"], out[f"{kind}_hi"] = float(lo), float(hi)
+    return out
+
+
+def correlation_table(wide: pd.DataFrame, truth: pd.Series, truth_label: str,
+                      directions: dict[str, bool], n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """One row per metric column of ``wide`` (index arch_id) against ``truth``."""
+    rows = []
+    for metric in wide.columns:
+        r = correlate(wide[metric], truth, n_boot=n_boot, seed=seed)
+        rows.append({"metric": metric, "higher_is_better": directions.get(metric, True),
+                     "ground_truth": truth_label, **r})
+    return pd.DataFrame(rows)

@@ -1,0 +1,185 @@
+"""Validation of our proxies against NAS-Bench-Suite-Zero's published NB201 values.
+
+NAS-Bench-Suite-Zero (NASLib, CIFAR-10, batch 64) publishes 13 proxies for 9,445 NB201
+archs. For a seeded sample of them we score the same archs with our engine on a real
+CIFAR-10 batch of 64 and report, per proxy, the Spearman rank correlation of
+
+- ours vs published (do the two implementations rank archs alike?),
+- ours vs CIFAR-10 test accuracy, and published vs the same accuracy (same rows),
+
+so that a disagreement with accuracy can be told apart from batch/init noise.
+All correlations are signed. Rows where ours or theirs is NaN are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from trainfree.errors import TrainfreeError
+
+#: published column -> our metric name
+COLUMN_MAP: dict[str, str] = {
+    "epe_nas": "epe_nas", "fisher": "fisher", "flops": "flops", "grad_norm": "grad_norm",
+    "grasp": "grasp", "jacov": "jacob_cov", "l2_norm": "l2_norm", "nwot": "naswot",
+    "params": "params", "plain": "plain", "snip": "snip", "synflow": "synflow", "zen": "zen",
+}
+PROXY_FILE = "nb201/nb201_zc_proxies_cifar10_suitezero.csv"
+ACC_FILE = "nb201/nb201_cifar10_v1_1.csv"
+IMAGES_FILE = "images/cifar10_partial_5506.npz"
+#: metrics scored besides the 13 published ones (for the HNAS unification analysis)
+EXTRA_METRICS: tuple[str, ...] = ("zico", "ntk_trace", "ntk_condnum")
+
+
+def default_bench_root() -> Path:
+    """``<project>/../shared/benchdata`` (the offline copy of the benchmark files)."""
+    return Path(__file__).resolve().parents[3].parent / "shared" / "benchdata"
+
+
+def load_published(bench_root: str | os.PathLike) -> pd.DataFrame:
+    """Published proxies (columns renamed to our names) joined with CIFAR-10 test accuracy.
+
+    Returns one row per arch, index ``arch_id`` (canonical NB201 string), the 13 proxy
+    columns and ``test_acc`` (NB201 v1_1 ``cifar10`` test, 200 epochs, mean over seeds, %).
+    """
+    from trainfree.spaces import nb201
+
+    root = Path(bench_root)
+    pf, af = root / PROXY_FILE, root / ACC_FILE
+    for f in (pf, af):
+        if not f.is_file():
+            raise TrainfreeError(f"benchmark file {str(f)!r} is missing; place the NAS-Bench-Suite-Zero / "
+                                 f"NB201 CSV there (see shared/benchdata/README.md)")
+    pub = pd.read_csv(pf)
+    pub["arch_id"] = [nb201.canonical(s) for s in pub.net_str]
+    pub = pub.rename(columns=COLUMN_MAP).set_index("arch_id")[list(COLUMN_MAP.values())]
+    acc = pd.read_csv(af)
+    acc["arch_id"] = [nb201.canonical(s) for s in acc.arch_str]
+    acc = acc.set_index("arch_id")["test_acc"]
+    return pub.join(acc, how="inner")
+
+
+def sample_archs(published: pd.DataFrame, n: int, seed: int) -> list[str]:
+    """``n`` distinct arch ids of ``published`` drawn with ``seed`` (sorted for stable order)."""
+    if not 0 < n <= len(published):
+        raise TrainfreeError(f"sample size must be in 1..{len(published)}, got {n}")
+    idx = np.random.default_rng(seed).choice(len(published), n, replace=False)
+    return sorted(published.index[idx])
+
+
+def score_sample(archs: list[str], *, seed: int, images: str | os.PathLike, batch_size: int = 64,
+                 metrics: tuple[str, ...] | None = None, device: str = "cpu",
+                 progress: bool = True) -> pd.DataFrame:
+    """Score ``archs`` (NB201, C=16, N=5) with our engine -> tidy scores table.
+
+    The batch is ``scoring_batch('cifar10', batch_size, seed, root=images)``; each network
+    is initialised with a seed derived from (arch, ``seed``).
+    """
+    from trainfree.data import scoring_batch
+    from trainfree.metrics import score_archs
+
+    names = list(metrics) if metrics else list(COLUMN_MAP.values()) + list(EXTRA_METRICS)
+    batch = scoring_batch("cifar10", batch_size, seed, root=images)
+    return score_archs("nb201", archs, names, batch, dataset="cifar10", seed=seed,
+                       device=device, progress=progress)
+
+
+def wide_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Tidy scores -> one row per arch_id, one column per metric."""
+    return scores.pivot_table(index="arch_id", columns="metric", values="value", aggfunc="first",
+                              dropna=False)
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(stats.spearmanr(a, b).statistic)
+
+
+def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """Per proxy: Spearman(ours, published), Spearman(ours, acc), Spearman(published, acc).
+
+    ``ours``: wide scores (index arch_id, columns our metric names); ``published``: from
+    :func:`load_published`. All three on the same rows (both values finite), ``n`` of
+    them; ``n_nan_ours`` / ``n_nan_published`` count dropped rows. ``delta_acc`` =
+    ours-vs-acc minus published-vs-acc.
+    """
+    from trainfree.metrics import get_metric
+
+    rows = []
+    for metric in COLUMN_MAP.values():
+        if metric not in ours.columns:
+            continue
+        both = pd.concat([ours[metric].rename("ours"), published[metric].rename("pub"),
+                          published["test_acc"].rename("acc")], axis=1, join="inner")
+        n_nan_o = int((~np.isfinite(both.ours.astype(float))).sum())
+        n_nan_p = int((~np.isfinite(both.pub.astype(float))).sum())
+        ok = both[np.isfinite(both.ours.astype(float)) & np.isfinite(both.pub.astype(float))]
+        o, p, a = (ok[c].to_numpy(float) for c in ("ours", "pub", "acc"))
+        r_oa, r_pa = _spearman(o, a), _spearman(p, a)
+        rows.append({
+            "metric": metric, "higher_is_better": get_metric(metric).higher_is_better,
+            "spearman_ours_published": _spearman(o, p), "spearman_ours_acc": r_oa,
+            "spearman_published_acc": r_pa, "delta_acc": r_oa - r_pa, "n": len(ok),
+            "n_nan_ours": n_nan_o, "n_nan_published": n_nan_p,
+        })
+    return pd.DataFrame(rows)
+
+
+def to_markdown(table: pd.DataFrame, digits: int = 3) -> str:
+    """A GitHub-markdown rendering of a table (floats rounded to ``digits``)."""
+    cols = list(table.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for _, r in table.iterrows():
+        cells = []
+        for c in cols:
+            v = r[c]
+            if isinstance(v, float | np.floating):
+                cells.append("nan" if not np.isfinite(v) else f"{v:.{digits}f}")
+            else:
+                cells.append(str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike | None = None,
+                   batch_size: int = 64, out_csv: str | os.PathLike | None = None,
+                   out_md: str | os.PathLike | None = None,
+                   scores_out: str | os.PathLike | None = None,
+                   device: str = "cpu", progress: bool = True) -> pd.DataFrame:
+    """Sample ``n`` archs with ``seed``, score them, and write the validation table.
+
+    Writes ``out_csv`` / ``out_md`` (markdown with sample size, seed and runtime) and the
+    tidy scores to ``scores_out`` (CSV) when given. Returns the table.
+    """
+    root = Path(bench_root) if bench_root is not None else default_bench_root()
+    pub = load_published(root)
+    archs = sample_archs(pub, n, seed)
+    t0 = time.perf_counter()
+    scores = score_sample(archs, seed=seed, images=root / IMAGES_FILE, batch_size=batch_size,
+                          device=device, progress=progress)
+    seconds = time.perf_counter() - t0
+    if scores_out is not None:
+        Path(scores_out).parent.mkdir(parents=True, exist_ok=True)
+        scores.to_csv(scores_out, index=False)
+    table = validation_table(wide_scores(scores), pub)
+    if out_csv is not None:
+        Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out_csv, index=False)
+    if out_md is not None:
+        head = (f"Validation against NAS-Bench-Suite-Zero (NB201, CIFAR-10): {n} archs sampled with "
+                f"seed {seed}, our batch = {batch_size} CIFAR-10 training images, accuracy = NB201 "
+                f"v1_1 cifar10 test (200 ep). Scoring time {seconds:.0f} s "
+                f"({seconds / n:.2f} s/arch, all {scores.metric.nunique()} metrics, {device}).\n\n")
+        Path(out_md).write_text(head + to_markdown(table))
+    table.attrs["seconds"] = seconds
+    return table
+
+
+__all__ = ["COLUMN_MAP", "EXTRA_METRICS", "default_bench_root", "load_published", "run_validation",
+           "sample_archs", "score_sample", "to_markdown", "validation_table", "wide_scores"]

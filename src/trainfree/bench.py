@@ -1,0 +1,245 @@
+"""``trainfree bench``: time and memory of the scoring engine, shared vs unshared passes.
+
+For a fixed seeded set of NB201 archs (``nb201.sample(n, seed)``) it measures, per arch:
+
+- the whole metric suite through the engine in one context (passes shared);
+- every metric alone in a fresh context (fresh network, no sharing); the sum over the
+  metrics is the unshared suite, so ``speedup = unshared / shared`` is a measured ratio;
+- ``naswot`` alone at its own batch size (128 by default, the original procedure).
+
+Reported: median seconds per arch (model build excluded, it is timed on its own row) and
+peak memory: resident set size above the pre-phase level (sampled every few ms) on CPU,
+``torch.cuda.max_memory_allocated`` on GPU. Values of shared and unshared runs are
+compared too (they must agree).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+DEFAULT_SUITE = ("grad_norm", "snip", "grasp", "fisher", "jacob_cov", "plain", "synflow", "l2_norm",
+                 "epe_nas", "zen", "zico", "ntk_trace", "ntk_condnum")
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux: fall back to the lifetime peak
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class PeakMemory:
+    """Context manager: peak memory (bytes) above the level at entry.
+
+    CPU: RSS sampled every ``interval`` s by a thread; CUDA: ``max_memory_allocated``.
+    """
+
+    def __init__(self, device: torch.device, interval: float = 0.002):
+        self.device, self.interval = device, interval
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def __enter__(self) -> PeakMemory:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self._base = torch.cuda.memory_allocated(self.device)
+        else:
+            self._base = _rss_bytes()
+            self._max = self._base
+            self._thread = threading.Thread(target=self._poll, daemon=True)
+            self._thread.start()
+        return self
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self._max = max(self._max, _rss_bytes())
+            time.sleep(self.interval)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            self.peak = torch.cuda.max_memory_allocated(self.device) - self._base
+        else:
+            self._stop.set()
+            self._thread.join()
+            self._max = max(self._max, _rss_bytes())
+            self.peak = self._max - self._base
+
+
+@dataclass
+class BenchResult:
+    """Per-row lists over archs of seconds and peak bytes, plus value agreement."""
+
+    seconds: dict[str, list[float]] = field(default_factory=dict)
+    peak: dict[str, list[int]] = field(default_factory=dict)
+    max_rel_diff: float = 0.0
+
+    def add(self, row: str, sec: float, peak: int) -> None:
+        self.seconds.setdefault(row, []).append(sec)
+        self.peak.setdefault(row, []).append(peak)
+
+    def table(self) -> pd.DataFrame:
+        """One row per measured item: median and mean s/arch, max peak MiB, archs."""
+        rows = []
+        for k, secs in self.seconds.items():
+            rows.append({"item": k, "median_s": statistics.median(secs), "mean_s": float(np.mean(secs)),
+                         "peak_mib": max(self.peak[k]) / 2**20, "archs": len(secs)})
+        return pd.DataFrame(rows)
+
+
+def _build(arch: str, seed: int, model_kwargs: dict):
+    from trainfree.seeding import derive_seed, seed_everything
+    from trainfree.spaces import nb201
+
+    seed_everything(derive_seed(arch, seed))
+    return nb201.build_model(arch, **model_kwargs)
+
+
+def _rel(a: float, b: float) -> float:
+    if np.isnan(a) and np.isnan(b):
+        return 0.0
+    return abs(a - b) / max(abs(a), abs(b), 1e-30)
+
+
+def run_bench(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, torch.Tensor],
+              naswot_batch: tuple[torch.Tensor, torch.Tensor] | None, *, device: str = "cpu",
+              seed: int = 0, model_kwargs: dict | None = None, progress: bool = False) -> BenchResult:
+    """Measure the suite shared, each metric alone (unshared), and naswot alone on ``archs``."""
+    from trainfree.metrics import ScoringContext, resolve, score_network
+
+    dev = torch.device(device)
+    kw = model_kwargs or {}
+    ms = resolve(metrics)
+    res = BenchResult()
+    x, y = batch
+    for i, arch in enumerate(archs):
+        t0 = time.perf_counter()
+        model = _build(arch, seed, kw)
+        res.add("model build", time.perf_counter() - t0, 0)
+        with PeakMemory(dev) as pm:
+            t0 = time.perf_counter()
+            shared = score_network(ScoringContext(model, x, y, dev), ms)
+            total = time.perf_counter() - t0
+        res.add(f"suite shared ({len(ms)} metrics)", total, pm.peak)
+        del model
+        unshared_total, peaks = 0.0, []
+        for m in ms:
+            model = _build(arch, seed, kw)
+            with PeakMemory(dev) as pm:
+                t0 = time.perf_counter()
+                alone = score_network(ScoringContext(model, x, y, dev), [m])
+                sec = time.perf_counter() - t0
+            del model
+            res.add(f"  {m.name} alone", sec, pm.peak)
+            unshared_total += sec
+            peaks.append(pm.peak)
+            res.max_rel_diff = max(res.max_rel_diff, _rel(shared[m.name][0], alone[m.name][0]))
+        res.add(f"suite one at a time ({len(ms)} metrics)", unshared_total, max(peaks))
+        if naswot_batch is not None:
+            model = _build(arch, seed, kw)
+            with PeakMemory(dev) as pm:
+                t0 = time.perf_counter()
+                score_network(ScoringContext(model, *naswot_batch, dev), resolve(["naswot"]))
+                sec = time.perf_counter() - t0
+            res.add(f"naswot alone (batch {len(naswot_batch[0])})", sec, pm.peak)
+            del model
+        if progress:
+            print(f"  arch {i + 1}/{len(archs)} done", flush=True)
+    return res
+
+
+def format_report(res: BenchResult, archs: int, batch_size: int, device: str) -> str:
+    """The printed table plus the speedup line."""
+    t = res.table()
+    shared = t[t.item.str.startswith("suite shared")].median_s.iloc[0]
+    unshared = t[t.item.str.startswith("suite one at a time")].median_s.iloc[0]
+    lines = [f"NB201 (C=16, N=5) on {device}, {torch.get_num_threads()} threads, batch {batch_size}, "
+             f"{archs} archs (nb201.sample), median seconds per arch",
+             f"{'item':<34} {'median s':>9} {'mean s':>9} {'peak MiB':>9}"]
+    for _, r in t.iterrows():
+        lines.append(f"{r['item']:<34} {r.median_s:9.3f} {r.mean_s:9.3f} {r.peak_mib:9.1f}")
+    per_arch = [u / s for u, s in zip(
+        res.seconds[t[t.item.str.startswith('suite one at a time')].item.iloc[0]],
+        res.seconds[t[t.item.str.startswith('suite shared')].item.iloc[0]])]
+    lines.append(f"sharing speedup (one at a time / shared): {unshared / shared:.2f}x of medians, "
+                 f"median of per-arch ratios {statistics.median(per_arch):.2f}x")
+    lines.append(f"max relative difference shared vs alone values: {res.max_rel_diff:.2e}")
+    return "\n".join(lines)
+
+
+def _default_images() -> Path:
+    return Path(__file__).resolve().parents[2].parent / "shared" / "benchdata" / "images" / "cifar10_partial_5506.npz"
+
+
+def handler(args: argparse.Namespace) -> int:
+    """Run the benchmark described by ``args`` (see ``register``); prints a table, returns 0."""
+    from trainfree.data import scoring_batch
+    from trainfree.spaces import nb201
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    root = args.data_root
+    dataset = args.dataset
+    if root is None and dataset != "digits":
+        img = _default_images()
+        root = str(img) if img.is_file() else None
+        dataset = dataset if root else "digits"
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    batch = scoring_batch(dataset, args.batch_size, args.seed, root=root)
+    nb = scoring_batch(dataset, args.naswot_batch, args.seed, root=root) if args.naswot_batch else None
+    archs = nb201.sample(args.archs, args.seed)
+    kw = {"C": args.C, "N": args.N}
+    if args.warmup:
+        run_bench(archs[:1], metrics, batch, nb, device=args.device, seed=args.seed, model_kwargs=kw)
+    res = run_bench(archs, metrics, batch, nb, device=args.device, seed=args.seed, model_kwargs=kw,
+                    progress=args.progress)
+    report = format_report(res, len(archs), args.batch_size, args.device)
+    print(f"data: {dataset} {root or ''}")
+    print(report.replace("(C=16, N=5)", f"(C={args.C}, N={args.N})"))
+    if args.out:
+        t = res.table()
+        t.insert(0, "device", args.device)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        t.to_csv(args.out, index=False)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``bench`` subcommand to a CLI's subparsers."""
+    p = subparsers.add_parser("bench", help="time and memory of the metric suite, shared vs one at a time",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("--archs", type=int, default=10, help="number of NB201 archs (nb201.sample(N, seed))")
+    p.add_argument("--batch-size", type=int, default=64, help="scoring batch of the suite")
+    p.add_argument("--naswot-batch", type=int, default=128, help="batch of the naswot-alone row (0: skip)")
+    p.add_argument("--metrics", default=",".join(DEFAULT_SUITE), help="comma-separated metric names")
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:i]")
+    p.add_argument("--dataset", default="cifar10", help="dataset of the scoring batch")
+    p.add_argument("--data-root", default=None,
+                   help="dataset folder or .npz (default: the shared partial CIFAR-10 npz, else digits)")
+    p.add_argument("--seed", type=int, default=0, help="arch sample, batch and init seed")
+    p.add_argument("--C", type=int, default=16, help="NB201 channels")
+    p.add_argument("--N", type=int, default=5, help="NB201 cells per stage")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
+    p.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True,
+                   help="one untimed arch first")
+    p.add_argument("--progress", action="store_true", help="print a line per arch")
+    p.add_argument("--out", default=None, help="also write the table as CSV here")
+    p.set_defaults(func=handler)
+    return p
+
+
+__all__ = ["BenchResult", "PeakMemory", "format_report", "handler", "register", "run_bench"]

@@ -1,0 +1,115 @@
+"""Command-line interface: ``trainfree metrics | score | ...``.
+
+User mistakes (unknown metric, malformed arch, missing data file) print one line
+``error: ...`` naming the fix and exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+
+from trainfree.errors import TrainfreeError
+
+# modules that add subcommands through register(subparsers)
+_EXTENSIONS = ("trainfree.cli_benchmarks", "trainfree.bench")
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from trainfree.metrics import get_metric, list_metrics
+
+    rows = []
+    for name in list_metrics():
+        m = get_metric(name)
+        needs = ["data" if m.needs_data else "no data"] + (["labels"] if m.needs_labels else [])
+        rows.append({"metric": name, "higher_is_better": m.higher_is_better, "needs": "+".join(needs),
+                     "passes": ",".join(m.passes), "doc": m.doc.splitlines()[0] if m.doc else ""})
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            arrow = "higher" if r["higher_is_better"] else "lower "
+            print(f"{r['metric']:<24} {arrow} is better  [{r['needs']}]  {r['doc']}")
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    import torch
+
+    from trainfree.data import load_dataset, num_classes, scoring_batch
+    from trainfree.metrics import resolve, score_archs
+    from trainfree.spaces import get_space
+
+    sp = get_space(args.space)
+    archs = [sp.canonical(a) for a in args.arch]
+    metrics = resolve(args.metrics)
+    batch = None
+    classes = num_classes(args.dataset) or 10
+    if any(m.needs_data for m in metrics):
+        batch = scoring_batch(args.dataset, args.batch_size, args.seed, root=args.data_root,
+                              cache_dir=args.cache_dir)
+        if num_classes(args.dataset) is None:
+            classes = load_dataset(args.dataset, args.data_root).num_classes
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    df = score_archs(args.space, archs, [m.name for m in metrics], batch, dataset=args.dataset,
+                     seed=args.seed, model_kwargs={"C": args.C, "N": args.N, "num_classes": classes},
+                     device=args.device, progress=False)
+    first = ["arch_id", "metric", "value", "seconds"]
+    df = df[first + [c for c in df.columns if c not in first]]
+    if args.format == "json":
+        print(df.to_json(orient="records", indent=2))
+    else:
+        print(df.to_csv(index=False), end="")
+    print(f"# {len(archs)} archs x {len(metrics)} metrics in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="trainfree", description="Training-free NAS: score, benchmark, analyse.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    m = sub.add_parser("metrics", help="list registered metrics with their direction")
+    m.add_argument("--format", choices=["text", "json"], default="text")
+    m.set_defaults(func=_cmd_metrics)
+
+    s = sub.add_parser("score", help="score architectures with metrics; one row per (arch, metric)")
+    s.add_argument("--space", default="nb201")
+    s.add_argument("--arch", action="append", required=True, help="arch id (repeatable)")
+    s.add_argument("--metrics", required=True, help="comma-separated metric names")
+    s.add_argument("--dataset", default="cifar10", help="digits | cifar10 | cifar100 | npz")
+    s.add_argument("--data-root", default=None, help="dataset folder or .npz file")
+    s.add_argument("--batch-size", type=int, default=128)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--C", type=int, default=16, help="channels of the first stage")
+    s.add_argument("--N", type=int, default=5, help="cells per stage")
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
+    s.add_argument("--cache-dir", default=None, help="cache the scoring batch here")
+    s.add_argument("--format", choices=["csv", "json"], default="csv")
+    s.set_defaults(func=_cmd_score)
+
+    for mod in _EXTENSIONS:
+        try:
+            importlib.import_module(mod).register(sub)
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except TrainfreeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

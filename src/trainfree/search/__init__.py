@@ -1,0 +1,1 @@
+"""Search: HNAS criterion (and search strategies)."""

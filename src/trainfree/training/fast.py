@@ -1,0 +1,139 @@
+"""Short, fully seeded training runs that record training states.
+
+One protocol for every arch: SGD (momentum 0.9, Nesterov off, weight decay 5e-4),
+learning rate 0.1 with a cosine schedule over the whole run, cross-entropy, batch 64,
+no augmentation. The data order depends only on ``seed`` (the same for every arch);
+the initial weights on (arch id, seed). Each epoch appends rows
+``arch_id, epoch, split, loss, acc, seconds`` (``seconds`` = cumulative training time,
+evaluation excluded); epoch 0 is the untrained network.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from trainfree.seeding import derive_seed, seed_everything, torch_generator
+
+STATE_COLUMNS = ["arch_id", "epoch", "split", "loss", "acc", "seconds"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 3
+    batch_size: int = 64
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    eval_batch_size: int = 256
+    max_train: int | None = None  # use only the first N training images (None: all)
+    max_test: int | None = None
+
+
+def _optimizer(model: nn.Module, cfg: TrainConfig, total_steps: int):
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                          weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total_steps, 1))
+    return opt, sched
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy in percent) in eval mode; the mode is restored."""
+    was = model.training
+    model.eval()
+    loss, correct = 0.0, 0
+    for i in range(0, len(x), batch_size):
+        out = model(x[i:i + batch_size])
+        loss += nn.functional.cross_entropy(out, y[i:i + batch_size], reduction="sum").item()
+        correct += (out.argmax(1) == y[i:i + batch_size]).sum().item()
+    model.train(was)
+    return loss / len(x), 100.0 * correct / len(x)
+
+
+def _batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    g = torch_generator(derive_seed("data-order", seed, epoch))
+    perm = torch.randperm(n, generator=g).numpy()
+    return [perm[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
+
+
+def fast_train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int,
+                     cfg: TrainConfig, seed: int) -> nn.Module:
+    """Train ``model`` in place for ``steps`` SGD steps (cosine over ``steps``), fixed order."""
+    if steps <= 0:
+        return model
+    model.train()
+    opt, sched = _optimizer(model, cfg, steps)
+    done, epoch = 0, 0
+    while done < steps:
+        for idx in _batches(len(x), cfg.batch_size, seed, epoch):
+            opt.zero_grad(set_to_none=True)
+            nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+            opt.step()
+            sched.step()
+            done += 1
+            if done == steps:
+                break
+        epoch += 1
+    opt.zero_grad(set_to_none=True)
+    return model
+
+
+def _atomic_save(obj: object, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train_arch(
+    model: nn.Module,
+    arch_id: str,
+    data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    cfg: TrainConfig,
+    seed: int,
+    checkpoint_dir: str | os.PathLike | None = None,
+    checkpoint_epochs: tuple[int, ...] = (),
+) -> pd.DataFrame:
+    """Train for ``cfg.epochs`` epochs and return the training states (``STATE_COLUMNS``).
+
+    ``data`` = (x_train, y_train, x_test, y_test), already normalised tensors. Checkpoints
+    (``state_dict``) at ``checkpoint_epochs`` go to ``checkpoint_dir/epoch_{e}.pt``.
+    """
+    xtr, ytr, xte, yte = data
+    if cfg.max_train:
+        xtr, ytr = xtr[: cfg.max_train], ytr[: cfg.max_train]
+    if cfg.max_test:
+        xte, yte = xte[: cfg.max_test], yte[: cfg.max_test]
+    seed_everything(derive_seed(arch_id, seed, "train"))
+    steps_per_epoch = len(xtr) // cfg.batch_size
+    opt, sched = _optimizer(model, cfg, cfg.epochs * steps_per_epoch)
+    rows = []
+    elapsed = 0.0
+
+    def record(epoch: int) -> None:
+        for split, (xs, ys) in (("train", (xtr, ytr)), ("test", (xte, yte))):
+            loss, acc = evaluate(model, xs, ys, cfg.eval_batch_size)
+            rows.append((arch_id, epoch, split, loss, acc, elapsed))
+        if checkpoint_dir is not None and epoch in checkpoint_epochs:
+            _atomic_save(model.state_dict(), Path(checkpoint_dir) / f"epoch_{epoch}.pt")
+
+    record(0)
+    model.train()
+    for epoch in range(1, cfg.epochs + 1):
+        t0 = time.perf_counter()
+        for idx in _batches(len(xtr), cfg.batch_size, seed, epoch):
+            opt.zero_grad(set_to_none=True)
+            nn.functional.cross_entropy(model(xtr[idx]), ytr[idx]).backward()
+            opt.step()
+            sched.step()
+        elapsed += time.perf_counter() - t0
+        record(epoch)
+    return pd.DataFrame(rows, columns=STATE_COLUMNS)

@@ -1,0 +1,14 @@
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHDATA = ROOT.parent / "shared" / "benchdata"
+
+
+def benchdata(rel: str) -> Path:
+    """Path of a file under ../shared/benchdata, or skip the test with the reason."""
+    p = BENCHDATA / rel
+    if not p.exists():
+        pytest.skip(f"benchmark mirror file {p} is missing (../shared/benchdata beside the repo)")
+    return p

@@ -1,0 +1,335 @@
+"""Gradient metrics: the engine (all metrics sharing passes) against plain, one-metric-at-a-time
+reference implementations written here, plus determinism, dead networks and directions."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from trainfree.metrics import ScoringContext, get_metric, list_metrics, resolve, score_network
+from trainfree.metrics.gradient import ALL
+from trainfree.search.hnas import hnas_criterion, hnas_weights
+from trainfree.spaces import nb201
+
+ARCHS = [
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+    "|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|avg_pool_3x3~1|nor_conv_1x1~2|",
+    "|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|",
+]
+DEAD = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+N = 12
+
+
+def _model(arch: str, seed: int = 3) -> nn.Module:
+    torch.manual_seed(seed)
+    return nb201.build_model(arch, C=8, N=1)
+
+
+def _batch(n: int = N, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, 16, 16, generator=g)  # small images keep the references fast
+    y = torch.arange(n) % 5  # every class present at least twice
+    return x, y
+
+
+def _weights(m: nn.Module) -> list[nn.Module]:
+    return [mod for mod in m.modules() if isinstance(mod, (nn.Conv2d, nn.Linear))]
+
+
+# --------------------------------------------------------------------------- references
+
+
+def _ce_backward(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> nn.Module:
+    m = copy.deepcopy(model).train()
+    m.zero_grad()
+    F.cross_entropy(m(x), y).backward()
+    return m
+
+
+def ref_grad_norm(model, x, y):
+    m = _ce_backward(model, x, y)
+    return sum(float(mod.weight.grad.norm()) for mod in _weights(m))
+
+
+def ref_snip(model, x, y):
+    m = _ce_backward(model, x, y)
+    return sum(float((mod.weight.detach() * mod.weight.grad).abs().sum()) for mod in _weights(m))
+
+
+def ref_plain(model, x, y):
+    m = _ce_backward(model, x, y)
+    return sum(float((mod.weight.detach() * mod.weight.grad).sum()) for mod in _weights(m))
+
+
+def ref_fisher(model, x, y):
+    m = copy.deepcopy(model).train()
+    acts, grads = [], []
+
+    def fwd(_mod, _i, o):
+        acts.append(o.detach())
+        o.register_hook(lambda g: grads.append(g.detach()))
+
+    hooks = [mod.register_forward_hook(fwd) for mod in _weights(m)]
+    F.cross_entropy(m(x), y).backward()
+    for h in hooks:
+        h.remove()
+    grads = grads[::-1]  # backward visits layers in reverse order
+    total = 0.0
+    for a, g in zip(acts, grads):
+        assert a.shape == g.shape
+        s = (a * g).sum((2, 3)) if a.dim() == 4 else a * g
+        total += float(s.pow(2).mean(0).mul(0.5).sum())
+    return total
+
+
+def ref_grasp(model, x, y):
+    m = copy.deepcopy(model).train()
+    ws = [mod.weight for mod in _weights(m)]
+    gw = torch.autograd.grad(F.cross_entropy(m(x), y), ws)
+    gf = torch.autograd.grad(F.cross_entropy(m(x), y), ws, create_graph=True)
+    z = sum((a * b).sum() for a, b in zip(gw, gf))
+    z.backward()
+    return sum(float((-w.detach() * w.grad).sum()) for w in ws)
+
+
+def ref_synflow(model, x, y):
+    m = copy.deepcopy(model)
+    for mod in m.modules():  # bypass BN: output := input
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.register_forward_hook(lambda _m, i, _o: i[0])
+    m = m.double().train()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(p.abs())
+    m.zero_grad()
+    m(torch.ones(1, *x.shape[1:], dtype=torch.float64)).sum().backward()
+    return sum(float((mod.weight.detach() * mod.weight.grad).abs().sum()) for mod in _weights(m))
+
+
+def _input_jacobian(model, x):
+    m = copy.deepcopy(model).train()
+    xx = x.clone().requires_grad_(True)
+    out = m(xx)
+    out.backward(torch.ones_like(out))
+    return xx.grad.reshape(len(x), -1).double().numpy()
+
+
+def ref_jacob_cov(model, x, y):
+    c = np.corrcoef(_input_jacobian(model, x))
+    v = np.linalg.eig(c)[0].real
+    return float(-np.sum(np.log(v + 1e-5) + 1.0 / (v + 1e-5)))
+
+
+def ref_epe_nas(model, x, y):
+    j = _input_jacobian(model, x)
+    score = 0.0
+    for c in sorted(set(y.tolist())):
+        rows = np.vstack([j[i] for i in range(len(y)) if int(y[i]) == c])
+        corr = np.corrcoef(rows)
+        score += abs(float(np.sum(np.log(np.abs(corr) + 1e-5))))
+    return score
+
+
+def ref_l2_norm(model, x, y):
+    return sum(float(mod.weight.norm()) for mod in _weights(model))
+
+
+def ref_zico(model, x, y):
+    m = copy.deepcopy(model).train()
+    half = len(x) // 2
+    per = {i: [] for i in range(len(_weights(m)))}
+    for lo, hi in ((0, half), (half, len(x))):
+        m.zero_grad()
+        F.cross_entropy(m(x[lo:hi]), y[lo:hi]).backward()
+        for i, mod in enumerate(_weights(m)):
+            per[i].append(mod.weight.grad.reshape(-1).double().numpy().copy())
+    total = 0.0
+    for g in per.values():
+        g = np.array(g)
+        sd = g.std(0)
+        nz = np.nonzero(sd)[0]
+        s = np.sum(np.mean(np.abs(g), 0)[nz] / sd[nz])
+        if s != 0:
+            total += math.log(s)
+    return total
+
+
+def ref_zen(model, x, y):
+    m = copy.deepcopy(model)
+    gen = torch.Generator().manual_seed(0)
+    for mod in m.modules():
+        if isinstance(mod, (nn.Conv2d, nn.Linear)):
+            mod.weight.data = torch.randn(mod.weight.shape, generator=gen)
+            if mod.bias is not None:
+                mod.bias.data.zero_()
+        elif isinstance(mod, nn.BatchNorm2d):
+            mod.running_mean.zero_()
+            mod.running_var.fill_(1.0)
+            mod.num_batches_tracked.zero_()
+            mod.weight.data.fill_(1.0)
+            mod.bias.data.zero_()
+    a = torch.randn(x.shape, generator=gen)
+    b = torch.randn(x.shape, generator=gen)
+    m.train()
+    with torch.no_grad():
+        def pre_gap(inp):
+            return m.lastact(m.cells(m.stem(inp)))
+        f1, f2 = pre_gap(a), pre_gap(a + 1e-2 * b)
+    s = math.log(float(torch.abs(f1.double() - f2.double()).sum((1, 2, 3)).mean()))
+    for mod in m.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            s += math.log(math.sqrt(float(mod.running_var.double().mean())))
+    return s
+
+
+def _ref_ntk(model, x, y):
+    """Per-sample loop: BN normalises with the (constant) batch statistics."""
+    m = copy.deepcopy(model).train()
+    stats = {}
+    hooks = [mod.register_forward_hook(
+        lambda mod, i, _o: stats.__setitem__(mod, (i[0].mean((0, 2, 3)), i[0].var((0, 2, 3), unbiased=False))))
+        for mod in m.modules() if isinstance(mod, nn.BatchNorm2d)]
+    with torch.no_grad():
+        m(x)
+    for h in hooks:
+        h.remove()
+    for mod, (mu, var) in stats.items():
+        mod.running_mean.copy_(mu)
+        mod.running_var.copy_(var)
+    m.eval()
+    params = [p for mod in _weights(m) for p in mod.parameters(recurse=False)]
+    rows = []
+    for i in range(len(x)):
+        out = m(x)[i, int(y[i])]
+        g = torch.autograd.grad(out, params)
+        rows.append(torch.cat([t.reshape(-1) for t in g]).double())
+    gmat = torch.stack(rows)
+    theta = (gmat @ gmat.T).numpy()
+    lam = np.linalg.eigvalsh(theta)
+    return math.sqrt(np.trace(theta) / len(x)), lam[-1] / lam[0]
+
+
+_NTK_CACHE: dict = {}
+
+
+def _ref_ntk_cached(model, x, y):
+    key = (id(model), id(x))
+    if key not in _NTK_CACHE:
+        _NTK_CACHE[key] = _ref_ntk(model, x, y)
+    return _NTK_CACHE[key]
+
+
+def ref_ntk_trace(model, x, y):
+    return _ref_ntk_cached(model, x, y)[0]
+
+
+def ref_ntk_condnum(model, x, y):
+    return _ref_ntk_cached(model, x, y)[1]
+
+
+REFERENCES = {
+    "grad_norm": ref_grad_norm, "snip": ref_snip, "grasp": ref_grasp, "fisher": ref_fisher,
+    "synflow": ref_synflow, "jacob_cov": ref_jacob_cov, "plain": ref_plain,
+    "l2_norm": ref_l2_norm, "epe_nas": ref_epe_nas, "zen": ref_zen, "zico": ref_zico,
+    "ntk_trace": ref_ntk_trace, "ntk_condnum": ref_ntk_condnum,
+}
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_every_metric_has_a_reference_and_is_registered():
+    assert set(REFERENCES) == set(ALL)
+    assert set(ALL) <= set(list_metrics())
+    for name in ALL:
+        assert get_metric(name).doc, f"{name} lacks a docstring"
+
+
+@pytest.fixture(scope="module")
+def engine_scores():
+    x, y = _batch()
+    out = {}
+    for arch in ARCHS:
+        model = _model(arch)
+        ctx = ScoringContext(copy.deepcopy(model), x, y)
+        scores = score_network(ctx, resolve(list(ALL)))
+        assert all(p.grad is None for p in ctx.model.parameters()), "a pass left .grad behind"
+        for (a, b) in zip(model.state_dict().items(), ctx.model.state_dict().items()):
+            if "running" not in a[0] and "num_batches" not in a[0]:
+                assert torch.equal(a[1], b[1]), f"weights changed: {a[0]}"
+        out[arch] = (model, {k: v for k, (v, _s) in scores.items()})
+    return x, y, out
+
+
+@pytest.mark.parametrize("metric", list(ALL))
+def test_engine_matches_reference(engine_scores, metric):
+    x, y, out = engine_scores
+    for arch, (model, scores) in out.items():
+        ref = REFERENCES[metric](model, x, y)
+        ours = scores[metric]
+        assert math.isfinite(ours), f"{metric} on {arch}: {ours}"
+        assert ours == pytest.approx(ref, rel=1e-5, abs=1e-12), f"{metric} on {arch}: {ours} vs {ref}"
+
+
+def test_order_of_metrics_does_not_matter():
+    x, y = _batch()
+    model = _model(ARCHS[0])
+    a = score_network(ScoringContext(copy.deepcopy(model), x, y), resolve(list(ALL)))
+    b = score_network(ScoringContext(copy.deepcopy(model), x, y), resolve(list(reversed(ALL))))
+    for k in ALL:
+        assert a[k][0] == pytest.approx(b[k][0], rel=1e-6), k
+
+
+def test_deterministic():
+    x, y = _batch()
+    vals = []
+    for _ in range(2):
+        model = _model(ARCHS[1], seed=11)
+        s = score_network(ScoringContext(model, x, y), resolve(list(ALL)))
+        vals.append(np.array([s[k][0] for k in ALL]))
+    np.testing.assert_array_equal(vals[0], vals[1])
+
+
+def test_dead_architecture_scores_without_crash():
+    x, y = _batch()
+    names = list_metrics()  # every family: activation, cost, gradient, ...
+    s = score_network(ScoringContext(_model(DEAD), x, y), resolve(names))
+    assert set(s) == set(names)
+    for k, (v, sec) in s.items():
+        assert isinstance(v, float) and (math.isfinite(v) or math.isnan(v)), k
+        assert sec >= 0
+    # zero Jacobian -> undefined correlations -> NaN, kept as NaN
+    assert math.isnan(s["jacob_cov"][0]) and math.isnan(s["epe_nas"][0])
+    assert s["grad_norm"][0] == 0.0 and s["snip"][0] == 0.0
+
+
+def test_directions():
+    lower = {"ntk_condnum"}
+    for name in ALL:
+        assert get_metric(name).higher_is_better == (name not in lower), name
+    assert not get_metric("synflow").needs_data and not get_metric("l2_norm").needs_data
+    for name in ("grad_norm", "snip", "grasp", "fisher", "plain", "ntk_trace", "zico", "epe_nas"):
+        assert get_metric(name).needs_labels, name
+
+
+def test_hnas_criterion():
+    m = np.array([1.0, 2.0, 4.0])
+    k = np.array([10.0, 10.0, 100.0])
+    mu, nu = 0.1, 2.0
+    want = mu * np.abs(m ** 2 - nu ** 2) + k / m
+    np.testing.assert_allclose(hnas_criterion({"ntk_trace": m, "ntk_condnum": k}, mu, nu), want)
+    import pandas as pd
+
+    df = pd.DataFrame({"ntk_trace": m, "ntk_condnum": k, "grad_norm": m * 2}, index=list("abc"))
+    got = hnas_criterion(df, mu, nu)
+    assert list(got.index) == list("abc")
+    np.testing.assert_allclose(got.to_numpy(), want)
+    np.testing.assert_allclose(hnas_criterion(df, mu, nu, trace_metric="grad_norm").to_numpy(),
+                               mu * np.abs((2 * m) ** 2 - nu ** 2) + k / (2 * m))
+    assert hnas_weights(0.5, -2, 5e3) == pytest.approx((0.01, 2500.0))

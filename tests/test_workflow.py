@@ -1,0 +1,73 @@
+"""Tiny end-to-end runs of the Snakemake workflow (seconds per job, ~1-2 minutes)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
+TINY = {
+    "study": "tiny",
+    "model": {"C": 4, "N": 1},
+    "sample": {"n": 8, "seed": 0},
+    "scoring": {"batch_size": 16, "fast_steps": [2], "shards": 2},
+    "training": {"epochs": 1, "max_train": 128, "max_test": 64},
+    "analysis": {"n_boot": 20},
+}
+
+
+def _run(workdir: Path, cfg: dict, *extra: str) -> subprocess.CompletedProcess:
+    cfg_path = workdir / "study.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    return subprocess.run([*SNAKEMAKE, "-d", str(workdir), "--configfile", str(cfg_path), *extra],
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.slow
+def test_tiny_study_end_to_end_and_report(tmp_path):
+    r = _run(tmp_path, TINY, "--cores", "2", "-q")
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = tmp_path / "results" / "tiny"
+    scores = pd.read_parquet(out / "scores.parquet")
+    assert set(scores.fast_steps) == {0, 2} and scores.arch_id.nunique() == 8
+    assert len(scores) == 2 * 8 * 5
+    corr = pd.read_csv(out / "tables" / "correlations.csv")
+    assert set(corr.ground_truth) == {"digits test acc @1ep (seed 1)"}
+    assert corr.kendall.between(-1, 1).all() or corr.kendall.isna().any()
+    abl = pd.read_csv(out / "tables" / "das_ablation.csv")
+    assert abl.rule.iloc[0] == "naswot (WOT)" and len(abl) == 5
+    for f in ("atoms", "correlation_bars", "fast_training", "learning_curves", "scatter_naswot"):
+        assert (out / "figures" / f"{f}.pdf").stat().st_size > 1000
+        assert (out / "figures" / f"{f}.png").stat().st_size > 1000
+    assert (out / "tables" / "das_ablation.tex").read_text().startswith("\\begin{table}")
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["ground_truth_fields"] == ["digits test acc @1ep (seed 1)"]
+    # rerun after deleting one figure rebuilds only that figure
+    (out / "figures" / "atoms.pdf").unlink()
+    r = _run(tmp_path, TINY, "--cores", "1", "-n")
+    assert "figure" in r.stdout and "score_shard" not in r.stdout
+    # the report bundles figures and tables
+    r = _run(tmp_path, TINY, "--report", str(tmp_path / "report.zip"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path / "report.zip").stat().st_size > 10000
+
+
+def test_lint_clean(tmp_path):
+    r = subprocess.run([*SNAKEMAKE, "--lint"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("cfg, needle", [
+    ({"scoring": {"batch_size": "big"}}, "batch_size"),
+    ({"scoring": {"metricz": ["naswot"]}}, "metricz"),
+    ({"data": {"dataset": "mnist"}}, "mnist"),
+])
+def test_bad_config_is_rejected_with_key_named(tmp_path, cfg, needle):
+    r = _run(tmp_path, cfg, "-n", "--cores", "1")
+    assert r.returncode != 0
+    assert needle in r.stdout + r.stderr

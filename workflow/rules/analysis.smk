@@ -1,0 +1,72 @@
+# Correlations (signed, bootstrap CIs), the DAS ablation and the fast-training curve.
+
+
+rule correlations:
+    input:
+        scores=f"{R}/scores.parquet",
+        gt=f"{R}/ground_truth.parquet",
+    output:
+        report(
+            multiext(f"{R}/tables/correlations", ".csv", ".md", ".tex"),
+            caption="../report/correlations.rst",
+            category="Tables",
+        ),
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/correlations.log",
+    params:
+        step="correlations",
+    script:
+        "../scripts/analysis.py"
+
+
+rule das_ablation:
+    input:
+        scores=f"{R}/scores.parquet",
+        gt=f"{R}/ground_truth.parquet",
+    output:
+        report(
+            multiext(f"{R}/tables/das_ablation", ".csv", ".md", ".tex"),
+            caption="../report/das_ablation.rst",
+            category="Tables",
+        ),
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/das_ablation.log",
+    params:
+        step="ablation",
+    script:
+        "../scripts/analysis.py"
+
+
+rule fast_training_table:
+    input:
+        scores=f"{R}/scores.parquet",
+        gt=f"{R}/ground_truth.parquet",
+    output:
+        report(
+            multiext(f"{R}/tables/fast_training", ".csv", ".md", ".tex"),
+            caption="../report/fast_training.rst",
+            category="Tables",
+        ),
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/fast_training.log",
+    params:
+        step="fast_training",
+    script:
+        "../scripts/analysis.py"
+
+
+rule provenance:
+    output:
+        report(f"{R}/provenance.json", caption="../report/provenance.rst", category="Provenance"),
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/provenance.log",
+    script:
+        "../scripts/provenance.py"

@@ -1,0 +1,34 @@
+# Shared paths and helpers. Every output lives under results/<study>/.
+import json
+
+R = f"results/{config['study']}"
+SHARDS = list(range(config["scoring"]["shards"]))
+FAST_STEPS = sorted(set([0] + list(config["scoring"]["fast_steps"])))
+TRAINING = config["ground_truth"]["kind"] == "training"
+DEVICE = config.get("device", "cpu")
+
+
+def all_targets():
+    figs = [f"{R}/figures/scatter_{m}.pdf" for m in config["scoring"]["metrics"]]
+    figs += [f"{R}/figures/correlation_bars.pdf"]
+    tables = [f"{R}/tables/correlations.csv", f"{R}/provenance.json"]
+    if {"naswot", "distinguishing_ability", "activation_units"} <= set(config["scoring"]["metrics"]):
+        figs.append(f"{R}/figures/atoms.pdf")
+        tables.append(f"{R}/tables/das_ablation.csv")
+    if len(FAST_STEPS) > 1:
+        figs.append(f"{R}/figures/fast_training.pdf")
+        tables.append(f"{R}/tables/fast_training.csv")
+    if TRAINING:
+        figs.append(f"{R}/figures/learning_curves.pdf")
+    return tables + figs
+
+
+def figure_inputs(wildcards):
+    name = wildcards.name
+    if name == "learning_curves":
+        return {"states": f"{R}/training_states.parquet"}
+    if name == "fast_training":
+        return {"table": f"{R}/tables/fast_training.csv"}
+    if name == "correlation_bars":
+        return {"table": f"{R}/tables/correlations.csv"}
+    return {"scores": f"{R}/scores.parquet", "gt": f"{R}/ground_truth.parquet"}

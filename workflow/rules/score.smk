@@ -1,0 +1,35 @@
+# Scoring with every configured metric, sharded; k = fast-training steps before scoring.
+
+
+rule score_shard:
+    input:
+        sample=f"{R}/sample.parquet",
+        batch=f"{R}/data/scoring_batch.npz",
+    output:
+        f"{R}/scores/k{{k}}/shard{{shard}}.parquet",
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/score_k{{k}}_shard{{shard}}.log",
+    benchmark:
+        f"{R}/benchmarks/score_k{{k}}_shard{{shard}}.tsv"
+    params:
+        n_shards=len(SHARDS),
+        device=DEVICE,
+    resources:
+        gpu=1 if DEVICE.startswith("cuda") else 0,
+    script:
+        "../scripts/score_shard.py"
+
+
+rule gather_scores:
+    input:
+        expand(f"{R}/scores/k{{k}}/shard{{shard}}.parquet", k=FAST_STEPS, shard=SHARDS),
+    output:
+        f"{R}/scores.parquet",
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/gather_scores.log",
+    script:
+        "../scripts/gather.py"

@@ -1,0 +1,4 @@
+from trainfree.pipeline import figure, run_logged
+
+sm = snakemake  # noqa: F821
+run_logged(sm.log[0], figure, sm.config, sm.wildcards.name, dict(sm.input.items()), sm.output.pdf)

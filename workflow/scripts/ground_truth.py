@@ -1,0 +1,5 @@
+from trainfree.pipeline import ground_truth, run_logged
+
+sm = snakemake  # noqa: F821
+states = sm.input.states if sm.input.states else None
+run_logged(sm.log[0], ground_truth, sm.config, sm.output[0], states_path=states)

@@ -1,0 +1,3 @@
+from trainfree.pipeline import provenance, run_logged
+
+run_logged(snakemake.log[0], provenance, snakemake.config, snakemake.output[0])  # noqa: F821
