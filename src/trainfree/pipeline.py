@@ -46,6 +46,20 @@ def _model_kwargs(cfg: dict) -> dict:
     return {"C": cfg["model"]["C"], "N": cfg["model"]["N"], "num_classes": classes}
 
 
+# ---------------------------------------------------------------------------- fetch
+
+
+def fetch_assets(assets: list[str], root: str, out: str) -> dict:
+    """Fetch and verify every named asset under ``root``; record their paths in ``out``."""
+    from trainfree.data.fetch import fetch
+
+    done = {name: str(fetch(name, root)) for name in assets}
+    p = Path(out)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(done, indent=2))
+    return done
+
+
 # ----------------------------------------------------------------------------- sample
 
 
@@ -157,13 +171,38 @@ def train_shard(cfg: dict, sample_path: str, shard: int, n_shards: int, out: str
 # ------------------------------------------------------------------------ ground truth
 
 
+def _family(dataset: str) -> str:
+    """Image family of a dataset name (cifar10-valid and an npz mirror of CIFAR-10 share images)."""
+    return {"cifar10-valid": "cifar10", "npz": "cifar10"}.get(dataset, dataset)
+
+
 def targets(cfg: dict) -> list[dict]:
-    """The ground-truth fields this study correlates against (first = primary)."""
+    """The ground-truth fields this study correlates against (first = primary).
+
+    A benchmark target on another dataset than the scoring images is kept only when
+    ``ground_truth.cross_dataset`` is true; it then carries ``scored_on``.
+    """
     g = cfg["ground_truth"]
     if g["kind"] == "training":
         return [{"dataset": cfg["data"]["dataset"], "split": "test", "epochs": cfg["training"]["epochs"],
                  "seed": str(cfg["training"]["seed"]), "field": "acc"}]
-    return [{**t, "seed": str(t.get("seed", "mean")), "field": t.get("field", "acc")} for t in g["targets"]]
+    scored = _family(cfg["data"]["dataset"])
+    out = []
+    for t in g["targets"]:
+        t = {**t, "seed": str(t.get("seed", "mean")), "field": t.get("field", "acc")}
+        if _family(t["dataset"]) != scored:
+            if not g.get("cross_dataset", False):
+                print(f"skipping ground truth {t['dataset']}: no {t['dataset']} scoring images "
+                      f"(set ground_truth.cross_dataset: true to score it on {scored} images)")
+                continue
+            t["scored_on"] = scored
+        out.append(t)
+    return out
+
+
+def target_label(t: dict) -> str:
+    label = describe(t["dataset"], t["split"], int(t["epochs"]), t["seed"], t["field"], t.get("source"))
+    return label + (f" [scored on {t['scored_on']} images]" if t.get("scored_on") else "")
 
 
 def ground_truth(cfg: dict, out: str, states_path: str | None = None) -> pd.DataFrame:
@@ -195,8 +234,8 @@ def wide_scores(scores: pd.DataFrame, fast_steps: int = 0) -> pd.DataFrame:
 
 
 def _truth(gt: pd.DataFrame, t: dict) -> tuple[pd.Series, str]:
-    return (select(gt, t["dataset"], t["split"], int(t["epochs"]), t["seed"], t["field"]),
-            describe(t["dataset"], t["split"], int(t["epochs"]), t["seed"], t["field"]))
+    truth = select(gt, t["dataset"], t["split"], int(t["epochs"]), t["seed"], t["field"], t.get("source"))
+    return truth, target_label(t)
 
 
 def correlations(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.DataFrame:
@@ -223,6 +262,15 @@ def ablation(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.Data
     n = int(scores.batch_size.iloc[0])
     table = ablation_table(wide, truth, label, n, a["das_alphas"], a["das_lambdas"], a["seed"], a["n_boot"])
     write_table(table, out_csv, caption=f"DAS combination rules vs WOT, held-out half ({cfg['study']})")
+    return table
+
+
+def paper_vs_ours(cfg: dict, corr_csv: str, out_csv: str) -> pd.DataFrame:
+    """NASWOT's published Kendall tau beside ours (and the DAS atoms) per ground truth."""
+    from trainfree.analysis.published import paper_vs_ours as compare
+
+    table = compare(pd.read_csv(corr_csv))
+    write_table(table, out_csv, caption=f"Paper vs ours: Kendall tau on NB201 ({cfg['study']})")
     return table
 
 
@@ -294,8 +342,7 @@ def provenance(cfg: dict, out: str) -> dict:
 
     info = {
         "config": cfg,
-        "ground_truth_fields": [describe(t["dataset"], t["split"], int(t["epochs"]), t["seed"], t["field"])
-                                for t in targets(cfg)],
+        "ground_truth_fields": [target_label(t) for t in targets(cfg)],
         "versions": {"trainfree": trainfree.__version__, "python": sys.version.split()[0],
                      "torch": torch.__version__, "numpy": np.__version__, "pandas": pd.__version__,
                      "scipy": scipy.__version__, "matplotlib": matplotlib.__version__,

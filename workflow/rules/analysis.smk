@@ -70,3 +70,20 @@ rule provenance:
         f"{R}/logs/provenance.log",
     script:
         "../scripts/provenance.py"
+
+
+rule paper_vs_ours:
+    input:
+        f"{R}/tables/correlations.csv",
+    output:
+        report(
+            multiext(f"{R}/tables/paper_vs_ours", ".csv", ".md", ".tex"),
+            caption="../report/paper_vs_ours.rst",
+            category="Tables",
+        ),
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/paper_vs_ours.log",
+    script:
+        "../scripts/paper_vs_ours.py"

@@ -5,6 +5,7 @@
 rule ground_truth:
     input:
         states=f"{R}/training_states.parquet" if TRAINING else [],
+        fetched=FETCHED,
     output:
         f"{R}/ground_truth.parquet",
     conda:

@@ -6,6 +6,7 @@ SHARDS = list(range(config["scoring"]["shards"]))
 FAST_STEPS = sorted(set([0] + list(config["scoring"]["fast_steps"])))
 TRAINING = config["ground_truth"]["kind"] == "training"
 DEVICE = config.get("device", "cpu")
+FETCHED = [f"{R}/data/fetched.json"] if config["downloads"]["assets"] else []
 
 
 def all_targets():
@@ -18,6 +19,8 @@ def all_targets():
     if len(FAST_STEPS) > 1:
         figs.append(f"{R}/figures/fast_training.pdf")
         tables.append(f"{R}/tables/fast_training.csv")
+    if not TRAINING and config["space"] == "nb201" and "naswot" in config["scoring"]["metrics"]:
+        tables.append(f"{R}/tables/paper_vs_ours.csv")
     if TRAINING:
         figs.append(f"{R}/figures/learning_curves.pdf")
     return tables + figs

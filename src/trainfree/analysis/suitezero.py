@@ -151,22 +151,39 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
                    batch_size: int = 64, out_csv: str | os.PathLike | None = None,
                    out_md: str | os.PathLike | None = None,
                    scores_out: str | os.PathLike | None = None,
-                   device: str = "cpu", progress: bool = True) -> pd.DataFrame:
+                   device: str = "cpu", progress: bool = True, chunk: int = 20) -> pd.DataFrame:
     """Sample ``n`` archs with ``seed``, score them, and write the validation table.
 
-    Writes ``out_csv`` / ``out_md`` (markdown with sample size, seed and runtime) and the
+    Scores are computed in chunks of ``chunk`` archs and saved to ``scores_out`` after
+    each, so an interrupted run resumes where it stopped. Writes ``out_csv`` / ``out_md`` (markdown with sample size, seed and runtime) and the
     tidy scores to ``scores_out`` (CSV) when given. Returns the table.
     """
     root = Path(bench_root) if bench_root is not None else default_bench_root()
     pub = load_published(root)
     archs = sample_archs(pub, n, seed)
+    done = pd.DataFrame()
+    if scores_out is not None and Path(scores_out).is_file():  # resume an interrupted run
+        done = pd.read_csv(scores_out)
+        done = done[done.arch_id.isin(archs) & (done.seed == seed) & (done.batch_size == batch_size)]
+    todo = [a for a in archs if done.empty or a not in set(done.arch_id)]
+    parts = [done] if not done.empty else []
     t0 = time.perf_counter()
-    scores = score_sample(archs, seed=seed, images=root / IMAGES_FILE, batch_size=batch_size,
-                          device=device, progress=progress)
+    for lo in range(0, len(todo), chunk):
+        part = score_sample(todo[lo:lo + chunk], seed=seed, images=root / IMAGES_FILE,
+                            batch_size=batch_size, device=device, progress=False)
+        parts.append(part)
+        if scores_out is not None:
+            Path(scores_out).parent.mkdir(parents=True, exist_ok=True)
+            pd.concat(parts).to_csv(scores_out, index=False)
+        if progress:
+            print(f"scored {min(lo + chunk, len(todo))}/{len(todo)} archs "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
     seconds = time.perf_counter() - t0
-    if scores_out is not None:
-        Path(scores_out).parent.mkdir(parents=True, exist_ok=True)
-        scores.to_csv(scores_out, index=False)
+    if todo:
+        seconds_per_arch = seconds / len(todo)
+    else:
+        seconds_per_arch = float("nan")
+    scores = pd.concat(parts)
     table = validation_table(wide_scores(scores), pub)
     if out_csv is not None:
         Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
@@ -174,8 +191,8 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
     if out_md is not None:
         head = (f"Validation against NAS-Bench-Suite-Zero (NB201, CIFAR-10): {n} archs sampled with "
                 f"seed {seed}, our batch = {batch_size} CIFAR-10 training images, accuracy = NB201 "
-                f"v1_1 cifar10 test (200 ep). Scoring time {seconds:.0f} s "
-                f"({seconds / n:.2f} s/arch, all {scores.metric.nunique()} metrics, {device}).\n\n")
+                f"v1_1 cifar10 test (200 ep). Scoring time {seconds:.0f} s for {len(todo)} archs "
+                f"({seconds_per_arch:.2f} s/arch, all {scores.metric.nunique()} metrics, {device}).\n\n")
         Path(out_md).write_text(head + to_markdown(table))
     table.attrs["seconds"] = seconds
     return table

@@ -83,10 +83,16 @@ def save_ground_truth(gt: pd.DataFrame, out: str | os.PathLike) -> Path:
 
 
 def select(gt: pd.DataFrame, dataset: str, split: str, epochs: int, seed: str = "mean",
-           field: str = "acc") -> pd.Series:
-    """One ground-truth field as a Series indexed by arch_id (error names what exists)."""
+           field: str = "acc", source: str | None = None) -> pd.Series:
+    """One ground-truth field as a Series indexed by arch_id (error names what exists).
+
+    Where several sources hold the field, the first in the table wins unless ``source``
+    (a substring of the ``source`` column) picks one.
+    """
     m = gt[(gt.dataset == dataset) & (gt.split == split) & (gt.epochs == epochs)
            & (gt.seed.astype(str) == str(seed)) & (gt.field == field)]
+    if source is not None:
+        m = m[m.source.astype(str).str.contains(source, regex=False)]
     if m.empty:
         have = gt[["dataset", "split", "epochs", "seed", "field"]].drop_duplicates().astype(str)
         opts = "; ".join("/".join(r) for r in have.itertuples(index=False))
@@ -97,6 +103,7 @@ def select(gt: pd.DataFrame, dataset: str, split: str, epochs: int, seed: str = 
     return m.drop_duplicates("arch_id").set_index("arch_id")["value"]
 
 
-def describe(dataset: str, split: str, epochs: int, seed: str = "mean", field: str = "acc") -> str:
+def describe(dataset: str, split: str, epochs: int, seed: str = "mean", field: str = "acc",
+             source: str | None = None) -> str:
     """The human label of a ground-truth field, written into every table."""
-    return f"{dataset} {split} {field} @{epochs}ep (seed {seed})"
+    return f"{dataset} {split} {field} @{epochs}ep (seed {seed})" + (f" [{source}]" if source else "")
