@@ -88,6 +88,28 @@ def ref_fisher(model, x, y):
     return total
 
 
+def ref_fisher_zc(model, x, y):
+    m = copy.deepcopy(model).train()
+    acts, grads, fans = [], [], []
+
+    def fwd(mod, _i, o):
+        acts.append(o.detach())
+        fans.append(mod.weight.shape[1:].numel())
+        o.register_hook(lambda g: grads.append(g.detach()))
+
+    hooks = [mod.register_forward_hook(fwd) for mod in _weights(m)]
+    F.cross_entropy(m(x), y).backward()
+    for h in hooks:
+        h.remove()
+    total = 0.0
+    for a, g, fan in zip(acts, grads[::-1], fans):
+        s = (a * g).sum((2, 3)) if a.dim() == 4 else a * g
+        per_channel = s.pow(2).mean(0).mul(0.5)
+        # broadcast each channel's value to its fan_in weights, then sum
+        total += float(per_channel[:, None].expand(-1, fan).sum())
+    return total
+
+
 def ref_grasp(model, x, y):
     m = copy.deepcopy(model).train()
     ws = [mod.weight for mod in _weights(m)]
@@ -137,7 +159,7 @@ def ref_epe_nas(model, x, y):
 
 
 def ref_l2_norm(model, x, y):
-    return sum(float(mod.weight.norm()) for mod in _weights(model))
+    return sum(float(mod.weight.detach().norm()) for mod in _weights(model))
 
 
 def ref_zico(model, x, y):
@@ -237,7 +259,7 @@ REFERENCES = {
     "grad_norm": ref_grad_norm, "snip": ref_snip, "grasp": ref_grasp, "fisher": ref_fisher,
     "synflow": ref_synflow, "jacob_cov": ref_jacob_cov, "plain": ref_plain,
     "l2_norm": ref_l2_norm, "epe_nas": ref_epe_nas, "zen": ref_zen, "zico": ref_zico,
-    "ntk_trace": ref_ntk_trace, "ntk_condnum": ref_ntk_condnum,
+    "ntk_trace": ref_ntk_trace, "ntk_condnum": ref_ntk_condnum, "fisher_zc": ref_fisher_zc,
 }
 
 
@@ -314,7 +336,7 @@ def test_directions():
     for name in ALL:
         assert get_metric(name).higher_is_better == (name not in lower), name
     assert not get_metric("synflow").needs_data and not get_metric("l2_norm").needs_data
-    for name in ("grad_norm", "snip", "grasp", "fisher", "plain", "ntk_trace", "zico", "epe_nas"):
+    for name in ("grad_norm", "snip", "grasp", "fisher", "fisher_zc", "plain", "ntk_trace", "zico", "epe_nas"):
         assert get_metric(name).needs_labels, name
 
 

@@ -35,7 +35,7 @@ def test_tiny_study_end_to_end_and_report(tmp_path):
     out = tmp_path / "results" / "tiny"
     scores = pd.read_parquet(out / "scores.parquet")
     assert set(scores.fast_steps) == {0, 2} and scores.arch_id.nunique() == 8
-    assert len(scores) == 2 * 8 * 5
+    assert len(scores) == 2 * 8 * 5 and (scores[scores.fast_steps == 2].fast_train_seconds > 0).all()
     corr = pd.read_csv(out / "tables" / "correlations.csv")
     assert set(corr.ground_truth) == {"digits test acc @1ep (seed 1)"}
     assert corr.kendall.between(-1, 1).all() or corr.kendall.isna().any()

@@ -32,8 +32,10 @@ COLUMN_MAP: dict[str, str] = {
 PROXY_FILE = "nb201/nb201_zc_proxies_cifar10_suitezero.csv"
 ACC_FILE = "nb201/nb201_cifar10_v1_1.csv"
 IMAGES_FILE = "images/cifar10_partial_5506.npz"
-#: metrics scored besides the 13 published ones (for the HNAS unification analysis)
-EXTRA_METRICS: tuple[str, ...] = ("zico", "ntk_trace", "ntk_condnum")
+#: our named variants compared with a published column: variant -> our metric name
+VARIANTS: dict[str, str] = {"fisher_zc": "fisher"}
+#: metrics scored besides the 13 published ones (variants, HNAS unification analysis)
+EXTRA_METRICS: tuple[str, ...] = ("fisher_zc", "zico", "ntk_trace", "ntk_condnum")
 
 
 def default_bench_root() -> Path:
@@ -112,10 +114,11 @@ def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFram
     from trainfree.metrics import get_metric
 
     rows = []
-    for metric in COLUMN_MAP.values():
+    pairs = [(m, m) for m in COLUMN_MAP.values()] + list(VARIANTS.items())
+    for metric, theirs in pairs:
         if metric not in ours.columns:
             continue
-        both = pd.concat([ours[metric].rename("ours"), published[metric].rename("pub"),
+        both = pd.concat([ours[metric].rename("ours"), published[theirs].rename("pub"),
                           published["test_acc"].rename("acc")], axis=1, join="inner")
         n_nan_o = int((~np.isfinite(both.ours.astype(float))).sum())
         n_nan_p = int((~np.isfinite(both.pub.astype(float))).sum())
@@ -123,7 +126,8 @@ def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFram
         o, p, a = (ok[c].to_numpy(float) for c in ("ours", "pub", "acc"))
         r_oa, r_pa = _spearman(o, a), _spearman(p, a)
         rows.append({
-            "metric": metric, "higher_is_better": get_metric(metric).higher_is_better,
+            "metric": metric if metric == theirs else f"{metric} (vs {theirs})",
+            "higher_is_better": get_metric(metric).higher_is_better,
             "spearman_ours_published": _spearman(o, p), "spearman_ours_acc": r_oa,
             "spearman_published_acc": r_pa, "delta_acc": r_oa - r_pa, "n": len(ok),
             "n_nan_ours": n_nan_o, "n_nan_published": n_nan_p,
@@ -198,5 +202,5 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
     return table
 
 
-__all__ = ["COLUMN_MAP", "EXTRA_METRICS", "default_bench_root", "load_published", "run_validation",
+__all__ = ["COLUMN_MAP", "EXTRA_METRICS", "VARIANTS", "default_bench_root", "load_published", "run_validation",
            "sample_archs", "score_sample", "to_markdown", "validation_table", "wide_scores"]

@@ -67,20 +67,47 @@ def backward_visited_relus(model: nn.Module, x: torch.Tensor) -> list[nn.ReLU]:
     return [m for m in relus if any(fn is not None and fn in reach for fn in outputs[id(m)])]
 
 
+def _hamming_kernel_packed(codes: np.ndarray) -> np.ndarray:
+    """K_H = N_A - d_H from a boolean code matrix (n, N_A), by XOR + popcount of bit-packed
+    rows (upper triangle, mirrored). Integer arithmetic: exact; returned as float64."""
+    n, units = codes.shape
+    packed = np.packbits(codes, axis=1)
+    pad = (-packed.shape[1]) % 8
+    if pad:  # zero padding bits are equal in every row: they never count as a difference
+        packed = np.pad(packed, ((0, 0), (0, pad)))
+    words = packed.view(np.uint64)
+    K = np.empty((n, n), dtype=np.float64)
+    for i in range(n):
+        same = units - np.bitwise_count(words[i] ^ words[i:]).sum(1, dtype=np.int64)
+        K[i, i:] = same
+        K[i:, i] = same
+    return K
+
+
 def relu_kernel(model: nn.Module, x: torch.Tensor) -> ReluKernel:
     """The Hamming kernel of the binary codes at the inputs of backward-visited ReLUs.
 
-    Per ReLU call with codes C (n x u): K += C C^T + (1-C)(1-C)^T, computed as
-    2 C C^T - r 1^T - 1 r^T + u with r = C 1 (one matmul; exact in float32 for
-    u < 2^24, accumulated in float64).
+    On CPU (NumPy >= 2) the codes of all ReLU calls are concatenated, bit-packed and
+    K_H[i, j] = N_A - popcount(c_i XOR c_j) is computed in integers: exact, and several
+    times cheaper than the float Gram product (2 n^2 N_A flops). Otherwise, per ReLU call
+    with codes C (n x u): K += C C^T + (1-C)(1-C)^T, computed as 2 C C^T - r 1^T - 1 r^T + u
+    with r = C 1 (one matmul; exact in float32 for u < 2^24, accumulated in float64).
+    Both paths give identical values.
     """
     visited = backward_visited_relus(model, x)
     n = x.shape[0]
+    packed_path = x.device.type == "cpu" and hasattr(np, "bitwise_count")
     K = torch.zeros(n, n, dtype=torch.float64, device=x.device)
+    codes: list[torch.Tensor] = []
     units = 0
 
     def hook(_m: nn.Module, inp: tuple[torch.Tensor, ...], _o: torch.Tensor) -> None:
         nonlocal K, units
+        if packed_path:
+            c = inp[0].detach().reshape(n, -1) > 0
+            codes.append(c)
+            units += c.shape[1]
+            return
         c = (inp[0].reshape(n, -1) > 0).float()
         u = c.shape[1]
         r = c.sum(1, dtype=torch.float64)
@@ -94,6 +121,12 @@ def relu_kernel(model: nn.Module, x: torch.Tensor) -> ReluKernel:
     finally:
         for h in hooks:
             h.remove()
+    if packed_path:
+        if codes:
+            Kn = _hamming_kernel_packed(torch.cat(codes, 1).numpy())
+        else:
+            Kn = np.zeros((n, n), dtype=np.float64)
+        return ReluKernel(Kn, units, len(visited))
     return ReluKernel(K.cpu().numpy(), units, len(visited))
 
 

@@ -25,7 +25,7 @@ from trainfree.seeding import derive_seed, seed_everything
 
 SCORE_COLUMNS = [
     "space", "arch_id", "metric", "value", "seconds", "dataset", "batch_size", "seed",
-    "fast_steps", "device",
+    "fast_steps", "device", "fast_train_seconds",
 ]
 
 
@@ -91,7 +91,8 @@ def score_archs(
 
     Each network is initialised with a seed derived from (arch id, ``seed``), so values
     do not depend on the order of ``archs``. With ``fast_steps > 0``, ``fast_train(model,
-    arch)`` trains the network in place before scoring.
+    arch)`` trains the network in place before scoring; its wall time is the row's
+    ``fast_train_seconds`` (the same for every metric of that arch).
     """
     from trainfree.spaces import get_space
 
@@ -106,12 +107,15 @@ def score_archs(
         arch = sp.canonical(arch)
         seed_everything(derive_seed(arch, seed))
         model = sp.build_model(arch, **(model_kwargs or {}))
+        train_sec = 0.0
         if fast_steps > 0:
             if fast_train is None:
                 raise ValueError("fast_steps > 0 needs a fast_train function")
+            t0 = time.perf_counter()
             fast_train(model, arch)
+            train_sec = time.perf_counter() - t0
         ctx = ScoringContext(model, x, y, device)
         for name, (value, sec) in score_network(ctx, ms).items():
             rows.append((space, arch, name, value, sec, dataset, 0 if x is None else len(x), seed,
-                         fast_steps, str(device)))
+                         fast_steps, str(device), train_sec))
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)

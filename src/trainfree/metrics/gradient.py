@@ -205,6 +205,30 @@ def fisher(ctx) -> float:
     return total
 
 
+def _fan_in(m: nn.Module) -> int:
+    """Weight elements per output channel: C_in/groups·kh·kw (Conv2d) or in_features (Linear)."""
+    return int(m.weight[0].numel())
+
+
+@register_metric("fisher_zc", higher_is_better=True, needs_labels=True, passes=("forward", "ce_grad"))
+def fisher_zc(ctx) -> float:
+    """``fisher`` aggregated as zero-cost-nas / NAS-Bench-Suite-Zero do: Σ_l fan_in_l · Σ_k F_lk.
+
+    F_lk = ½ · mean_i (Σ_hw a·∂L/∂a)² per output channel k as in ``fisher``; the reference
+    code broadcasts each channel's value to all fan_in_l = C_in·kh·kw weights of that
+    channel before summing, which weights layers by their fan-in. A named variant, so
+    that ``fisher`` keeps the plain per-channel definition.
+    """
+    ce = _ce(ctx)
+    fwd = _forward(ctx)
+    total = 0.0
+    for (m, _o), a, g in zip(fwd.calls, ce.acts, ce.act_grads):
+        prod = (a.double() * g.double())
+        per = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
+        total += _fan_in(m) * float((0.5 * per.pow(2).mean(0)).sum())
+    return total
+
+
 @register_metric("grasp", higher_is_better=True, needs_labels=True, passes=("forward", "ce_grad"))
 def grasp(ctx) -> float:
     """Σ_l Σ (−W_l ⊙ (H g)_l), g = ∂L/∂W, H g = ∂(gᵀ·sg(g))/∂W by double backward (GraSP).
@@ -550,7 +574,7 @@ def zen(ctx) -> float:
 
 ALL: tuple[str, ...] = (
     "grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov", "plain", "l2_norm",
-    "epe_nas", "zen", "zico", "ntk_trace", "ntk_condnum",
+    "epe_nas", "zen", "zico", "ntk_trace", "ntk_condnum", "fisher_zc",
 )
 
 __all__ = [

@@ -1,0 +1,77 @@
+"""Validation against NAS-Bench-Suite-Zero and the HNAS unification analysis (small runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trainfree.analysis import suitezero, unify
+from trainfree.render.heatmap import correlation_heatmap
+
+BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "benchdata"
+needs_bench = pytest.mark.skipif(
+    not (BENCH / suitezero.PROXY_FILE).is_file() or not (BENCH / suitezero.IMAGES_FILE).is_file(),
+    reason=f"NAS-Bench-Suite-Zero CSV / CIFAR-10 npz not found under {BENCH} (shared/benchdata)",
+)
+
+
+@needs_bench
+def test_published_loads_with_our_names():
+    pub = suitezero.load_published(BENCH)
+    assert len(pub) == 9445
+    assert set(suitezero.COLUMN_MAP.values()) | {"test_acc"} == set(pub.columns)
+    # the README's published correlation of nwot with CIFAR-10 test accuracy
+    rho = pub[["naswot", "test_acc"]].corr(method="spearman").iloc[0, 1]
+    assert rho == pytest.approx(0.811, abs=2e-3)
+    a = suitezero.sample_archs(pub, 5, 0)
+    assert a == suitezero.sample_archs(pub, 5, 0) and len(set(a)) == 5
+
+
+@needs_bench
+def test_validation_table_on_a_few_archs(tmp_path):
+    pub = suitezero.load_published(BENCH)
+    archs = suitezero.sample_archs(pub, 4, 0)
+    scores = suitezero.score_sample(archs, seed=0, images=BENCH / suitezero.IMAGES_FILE, batch_size=16,
+                                    metrics=("params", "synflow", "l2_norm"), progress=False)
+    table = suitezero.validation_table(suitezero.wide_scores(scores), pub)
+    assert list(table.metric) == ["l2_norm", "params", "synflow"]
+    assert (table.n == 4).all()
+    # params are architecture facts: our count must rank exactly as theirs
+    assert table.set_index("metric").loc["params", "spearman_ours_published"] == pytest.approx(1.0)
+    md = suitezero.to_markdown(table)
+    assert md.startswith("| metric |") and md.count("\n") == 5
+
+
+def _population(n: int = 40) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(0)
+    acc = pd.Series(rng.normal(90, 2, n), index=[f"a{i}" for i in range(n)])
+    m = acc.to_numpy() / 10 + rng.normal(0, 0.1, n)
+    wide = pd.DataFrame({"ntk_trace": m, "grad_norm": 2 * m + rng.normal(0, 0.05, n),
+                         "snip": m ** 2, "grasp": rng.normal(0, 1, n),
+                         "ntk_condnum": np.exp(-m) * 100, "zen": np.nan}, index=acc.index)
+    wide.loc["a0", "grad_norm"] = np.nan
+    return wide, acc
+
+
+def test_unification_matrix_and_accuracy_table():
+    wide, acc = _population()
+    matrix, table = unify.unification_analysis(wide, acc, mu=0.01, nu=20.0)  # nu^2 > M^2
+    assert list(matrix.index)[:4] == ["ntk_trace", "grad_norm", "snip", "grasp"]
+    assert matrix.loc["ntk_trace", "snip"] == pytest.approx(1.0)
+    assert matrix.loc["ntk_trace", "grad_norm"] > 0.9
+    t = table.set_index("metric")
+    assert t.loc["grad_norm", "n_nan"] == 1 and t.loc["zen", "n"] == 0 and np.isnan(t.loc["zen", "spearman"])
+    assert t.loc["ntk_condnum", "spearman"] < 0  # signed: lower-is-better metric shows negative
+    assert not t.loc["ntk_condnum", "higher_is_better"] and not t.loc["hnas_criterion", "higher_is_better"]
+    assert "hnas_criterion" in t.index and t.loc["hnas_criterion", "spearman"] < 0
+    assert -1 <= t.loc["ntk_trace", "kendall"] <= 1
+
+
+def test_heatmap_writes_pdf_and_png(tmp_path):
+    wide, _ = _population()
+    paths = correlation_heatmap(unify.metric_matrix(wide), tmp_path / "fig" / "matrix.pdf", title="t")
+    assert [p.suffix for p in paths] == [".pdf", ".png"]
+    assert all(p.is_file() and p.stat().st_size > 1000 for p in paths)
