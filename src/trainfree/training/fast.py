@@ -5,7 +5,9 @@ learning rate 0.1 with a cosine schedule over the whole run, cross-entropy, batc
 no augmentation. The data order depends only on ``seed`` (the same for every arch);
 the initial weights on (arch id, seed). Each epoch appends rows
 ``arch_id, epoch, split, loss, acc, seconds`` (``seconds`` = cumulative training time,
-evaluation excluded); epoch 0 is the untrained network.
+evaluation excluded). Epoch 0 is the untrained network, evaluated in eval mode on both
+splits; for later epochs the ``train`` row is the running mean over that epoch's
+mini-batches (train mode, as NB201 records it) and the ``test`` row a full evaluation.
 """
 
 from __future__ import annotations
@@ -118,22 +120,29 @@ def train_arch(
     rows = []
     elapsed = 0.0
 
-    def record(epoch: int) -> None:
-        for split, (xs, ys) in (("train", (xtr, ytr)), ("test", (xte, yte))):
-            loss, acc = evaluate(model, xs, ys, cfg.eval_batch_size)
-            rows.append((arch_id, epoch, split, loss, acc, elapsed))
+    def record(epoch: int, train: tuple[float, float] | None) -> None:
+        if train is None:
+            train = evaluate(model, xtr, ytr, cfg.eval_batch_size)
+        rows.append((arch_id, epoch, "train", *train, elapsed))
+        rows.append((arch_id, epoch, "test", *evaluate(model, xte, yte, cfg.eval_batch_size), elapsed))
         if checkpoint_dir is not None and epoch in checkpoint_epochs:
             _atomic_save(model.state_dict(), Path(checkpoint_dir) / f"epoch_{epoch}.pt")
 
-    record(0)
+    record(0, None)
     model.train()
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
+        loss_sum, correct, seen = 0.0, 0, 0
         for idx in _batches(len(xtr), cfg.batch_size, seed, epoch):
             opt.zero_grad(set_to_none=True)
-            nn.functional.cross_entropy(model(xtr[idx]), ytr[idx]).backward()
+            out = model(xtr[idx])
+            loss = nn.functional.cross_entropy(out, ytr[idx])
+            loss.backward()
             opt.step()
             sched.step()
+            loss_sum += loss.item() * len(idx)
+            correct += (out.argmax(1) == ytr[idx]).sum().item()
+            seen += len(idx)
         elapsed += time.perf_counter() - t0
-        record(epoch)
+        record(epoch, (loss_sum / seen, 100.0 * correct / seen))
     return pd.DataFrame(rows, columns=STATE_COLUMNS)
