@@ -355,3 +355,22 @@ def test_hnas_criterion():
     np.testing.assert_allclose(hnas_criterion(df, mu, nu, trace_metric="grad_norm").to_numpy(),
                                mu * np.abs((2 * m) ** 2 - nu ** 2) + k / (2 * m))
     assert hnas_weights(0.5, -2, 5e3) == pytest.approx((0.01, 2500.0))
+
+
+def test_grasp_after_a_pass_without_its_graph():
+    """Scoring grad_norm first (no grasp requested: cheaper pass) and grasp later on the
+    same context gives grasp's value from a fresh context."""
+    arch = nb201.EXAMPLE
+    x = torch.randn(8, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(8) % 10
+
+    def model():
+        torch.manual_seed(0)
+        return nb201.build_model(arch, C=4, N=1)
+
+    ctx = ScoringContext(model(), x, y)
+    g1 = score_network(ctx, resolve("grad_norm"))["grad_norm"][0]
+    late = score_network(ctx, resolve("grasp"))["grasp"][0]
+    both = score_network(ScoringContext(model(), x, y), resolve("grad_norm,grasp"))
+    assert late == pytest.approx(both["grasp"][0], rel=1e-6)
+    assert g1 == pytest.approx(both["grad_norm"][0], rel=1e-9)

@@ -326,6 +326,53 @@ def figure(cfg: dict, name: str, inputs: dict, out_pdf: str) -> None:
     raise ValueError(f"unknown figure {name!r}")
 
 
+# ------------------------------------------------------- NAS-Bench-Suite-Zero / HNAS
+
+
+def suitezero(cfg: dict, out_csv: str, scores_csv: str, cache: str, device: str = "cpu") -> pd.DataFrame:
+    """Score a seeded sample of the published Suite-Zero archs and compare per proxy.
+
+    Resumable: scores accumulate in ``cache`` (chunks of 20 archs) until all are done.
+    """
+    from trainfree.analysis.suitezero import run_validation
+
+    v = cfg["suitezero"]
+    table = run_validation(v["n"], v["seed"], bench_root=v.get("bench_root"), batch_size=v["batch_size"],
+                           out_csv=out_csv, out_md=str(Path(out_csv).with_suffix(".md")),
+                           scores_out=cache, device=device)
+    write_table(table, out_csv, caption=(
+        f"Ours vs NAS-Bench-Suite-Zero published proxies: {v['n']} NB201 archs (seed {v['seed']}), "
+        f"batch {v['batch_size']}; accuracy = cifar10 test acc @200ep (seed mean) [v1_1]"))
+    Path(scores_csv).parent.mkdir(parents=True, exist_ok=True)
+    pd.read_csv(cache).to_csv(scores_csv, index=False)
+    return table
+
+
+def unification(cfg: dict, scores_csv: str, matrix_csv: str, accuracy_csv: str, heatmap_pdf: str) -> None:
+    """HNAS unification: Spearman matrix among metrics, each metric's and the criterion's
+    signed correlation with CIFAR-10 test accuracy, and the heatmap."""
+    from trainfree.analysis.suitezero import default_bench_root, load_published
+    from trainfree.analysis.suitezero import wide_scores as wide_of
+    from trainfree.analysis.unify import unification_analysis
+    from trainfree.render.heatmap import correlation_heatmap
+    from trainfree.search.hnas import hnas_weights
+
+    v = cfg["suitezero"]
+    wide = wide_of(pd.read_csv(scores_csv))
+    pub = load_published(v.get("bench_root") or default_bench_root())
+    acc = pub["test_acc"]
+    h = v["hnas"]
+    mu, nu = hnas_weights(h["t"], h["c"], h["s"])
+    matrix, acc_table = unification_analysis(wide, acc, mu, nu)
+    label = "cifar10 test acc @200ep (seed mean) [v1_1]"
+    acc_table.insert(0, "ground_truth", label)
+    m = matrix.reset_index().rename(columns={"index": "metric"})
+    write_table(m, matrix_csv, caption=f"Spearman rank correlation among metrics ({len(wide)} NB201 archs)")
+    write_table(acc_table, accuracy_csv, caption=(
+        f"Signed correlation with {label}; hnas_criterion with t={h['t']}, c={h['c']}, s={h['s']}"))
+    correlation_heatmap(matrix, heatmap_pdf, title=f"Metric agreement, {len(wide)} NB201 archs")
+
+
 def provenance(cfg: dict, out: str) -> dict:
     """Effective config, versions, device, git commit and ground-truth fields -> JSON."""
     import trainfree

@@ -87,3 +87,53 @@ rule paper_vs_ours:
         f"{R}/logs/paper_vs_ours.log",
     script:
         "../scripts/paper_vs_ours.py"
+
+
+rule suitezero_validation:
+    output:
+        table=report(
+            multiext(f"{R}/tables/suitezero_validation", ".csv", ".md", ".tex"),
+            caption="../report/suitezero_validation.rst",
+            category="Validation",
+        ),
+        scores=f"{R}/suitezero_scores.csv",
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/suitezero_validation.log",
+    benchmark:
+        f"{R}/benchmarks/suitezero_validation.tsv"
+    params:
+        cache=f"{R}/cache/suitezero_scores_partial.csv",
+        device=DEVICE,
+    resources:
+        gpu=1 if DEVICE.startswith("cuda") else 0,
+    script:
+        "../scripts/suitezero.py"
+
+
+rule unification:
+    input:
+        f"{R}/suitezero_scores.csv",
+    output:
+        matrix=report(
+            multiext(f"{R}/tables/unification_matrix", ".csv", ".md", ".tex"),
+            caption="../report/unification.rst",
+            category="HNAS unification",
+        ),
+        accuracy=report(
+            multiext(f"{R}/tables/unification_accuracy", ".csv", ".md", ".tex"),
+            caption="../report/unification.rst",
+            category="HNAS unification",
+        ),
+        heatmap=report(
+            multiext(f"{R}/figures/unification_heatmap", ".pdf", ".png"),
+            caption="../report/unification.rst",
+            category="HNAS unification",
+        ),
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/unification.log",
+    script:
+        "../scripts/unification.py"

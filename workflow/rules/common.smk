@@ -10,6 +10,12 @@ FETCHED = [f"{R}/data/fetched.json"] if config["downloads"]["assets"] else []
 
 
 def all_targets():
+    out = []
+    if "suitezero" in config["outputs"]:
+        out += [f"{R}/tables/suitezero_validation.csv", f"{R}/tables/unification_matrix.csv",
+                f"{R}/figures/unification_heatmap.pdf", f"{R}/provenance.json"]
+    if "study" not in config["outputs"]:
+        return out
     figs = [f"{R}/figures/scatter_{m}.pdf" for m in config["scoring"]["metrics"]]
     figs += [f"{R}/figures/correlation_bars.pdf"]
     tables = [f"{R}/tables/correlations.csv", f"{R}/provenance.json"]
@@ -23,7 +29,7 @@ def all_targets():
         tables.append(f"{R}/tables/paper_vs_ours.csv")
     if TRAINING:
         figs.append(f"{R}/figures/learning_curves.pdf")
-    return tables + figs
+    return out + tables + figs
 
 
 def figure_inputs(wildcards):

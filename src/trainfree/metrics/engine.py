@@ -39,6 +39,13 @@ class ScoringContext:
         self.x = None if x is None else x.to(self.device)
         self.y = None if y is None else y.to(self.device)
         self._cache: dict[str, Any] = {}
+        # names of the metrics being scored (set by score_network); None = unknown/all,
+        # so a pass may skip work that only unrequested metrics need
+        self.requested: frozenset[str] | None = None
+
+    def wants(self, metric: str) -> bool:
+        """Whether ``metric`` may be asked of this context."""
+        return self.requested is None or metric in self.requested
 
     def shared(self, key: str, compute: Callable[[ScoringContext], Any]) -> Any:
         """Result of pass ``key``, computed once per context."""
@@ -64,6 +71,7 @@ def score_network(ctx: ScoringContext, metrics: Sequence[Metric]) -> dict[str, t
     was the first to need (so the sum over metrics is the total cost).
     """
     out: dict[str, tuple[float, float]] = {}
+    ctx.requested = frozenset(m.name for m in metrics) | (ctx.requested or frozenset())
     for m in metrics:
         t0 = time.perf_counter()
         value = m.fn(ctx)

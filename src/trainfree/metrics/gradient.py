@@ -126,22 +126,27 @@ class CEGrad:
     act_grads: list[torch.Tensor]
 
 
-def ce_grad_pass(model: nn.Module, fwd: ForwardPass, y: torch.Tensor) -> CEGrad:
-    """dL/dW and dL/d(layer outputs) of L = CE(logits, y) (mean over the batch)."""
+def ce_grad_pass(model: nn.Module, fwd: ForwardPass, y: torch.Tensor, keep_graph: bool = True) -> CEGrad:
+    """dL/dW and dL/d(layer outputs) of L = CE(logits, y) (mean over the batch).
+
+    ``keep_graph`` keeps the gradients' own graph for GraSP's Hessian-gradient product;
+    without it ``graph_grads`` is None and the pass is cheaper.
+    """
     weights = [m.weight for m in layers(model)]
     outs = [o for _, o in fwd.calls]
     with torch.enable_grad():
         loss = F.cross_entropy(fwd.logits, y)
-        g = torch.autograd.grad(loss, weights + outs, create_graph=True, retain_graph=True,
+        g = torch.autograd.grad(loss, weights + outs, create_graph=keep_graph, retain_graph=True,
                                 allow_unused=True)
     gw = [torch.zeros_like(w) if gi is None else gi for w, gi in zip(weights, g[:len(weights)])]
     go = [torch.zeros_like(o) if gi is None else gi.detach() for o, gi in zip(outs, g[len(weights):])]
     _clear_grads(model)
-    return CEGrad(weights, [t.detach() for t in gw], gw, [o.detach() for o in outs], go)
+    return CEGrad(weights, [t.detach() for t in gw], gw if keep_graph else None,
+                  [o.detach() for o in outs], go)
 
 
 def _ce(ctx) -> CEGrad:
-    return ctx.shared("ce_grad", lambda c: ce_grad_pass(c.model, _forward(c), c.y))
+    return ctx.shared("ce_grad", lambda c: ce_grad_pass(c.model, _forward(c), c.y, c.wants("grasp")))
 
 
 def input_jacobian(fwd: ForwardPass) -> torch.Tensor:
@@ -237,8 +242,8 @@ def grasp(ctx) -> float:
     gives the same graph as the reference code's two forwards).
     """
     ce = _ce(ctx)
-    if ce.graph_grads is None:  # pragma: no cover - reached only if the pass was rebuilt
-        raise RuntimeError("grasp: the cross-entropy graph was already released")
+    if ce.graph_grads is None:  # the shared pass ran without grasp requested: redo it with graph
+        ce = ce_grad_pass(ctx.model, _forward(ctx), ctx.y, keep_graph=True)
     with torch.enable_grad():
         z = sum((g.detach() * g).sum() for g in ce.graph_grads if g.requires_grad)
         if isinstance(z, torch.Tensor) and z.requires_grad:

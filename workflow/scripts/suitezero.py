@@ -1,0 +1,5 @@
+from trainfree.pipeline import run_logged, suitezero
+
+sm = snakemake  # noqa: F821
+run_logged(sm.log[0], suitezero, sm.config, sm.output.table[0], sm.output.scores, sm.params.cache,
+           device=sm.params.device, threads=sm.threads)

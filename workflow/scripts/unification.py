@@ -1,0 +1,5 @@
+from trainfree.pipeline import run_logged, unification
+
+sm = snakemake  # noqa: F821
+run_logged(sm.log[0], unification, sm.config, sm.input[0], sm.output.matrix[0], sm.output.accuracy[0],
+           sm.output.heatmap[0])
