@@ -55,7 +55,8 @@ def ablation_table(wide: pd.DataFrame, truth: pd.Series, truth_label: str, n: in
 
     ``wide``: index arch_id, columns including ``ATOMS``; ``n``: scoring batch size.
     Rows: rule, param (chosen on calibration; empty for fixed scores), calib_kendall,
-    n, kendall (+CI), spearman (+CI), ratio_vs_wot (kendall / WOT's kendall, same half).
+    n, kendall (+CI), spearman (+CI), ratio_vs_wot (kendall / WOT's kendall on the same
+    half; NaN when WOT's tau is not positive, where a ratio says nothing).
     """
     archs = [a for a in wide.index if a in truth.index]
     calib, held = split_halves(sorted(archs), seed)
@@ -78,7 +79,8 @@ def ablation_table(wide: pd.DataFrame, truth: pd.Series, truth_label: str, n: in
         add(name, best, _rule(name, best, wc, n), _rule(name, best, wh, n))
     out = pd.DataFrame(rows)
     wot = out.loc[0, "kendall"]
-    out["ratio_vs_wot"] = out["kendall"] / wot if wot and np.isfinite(wot) else np.nan
+    # a ratio is meaningful only against a positive WOT tau (else NaN)
+    out["ratio_vs_wot"] = out["kendall"] / wot if np.isfinite(wot) and wot > 0 else np.nan
     out.insert(0, "ground_truth", truth_label)
     out["n_calibration"] = len(calib)
     return out

@@ -1,4 +1,4 @@
-"""Published numbers this workflow compares with (PAPERS.md §7), with their sources."""
+"""Published numbers this workflow compares with, each with its source."""
 
 from __future__ import annotations
 

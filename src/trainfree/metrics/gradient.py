@@ -1,6 +1,6 @@
 """Gradient metrics (zero-cost proxies) and the NTK quantities of NASI/HNAS.
 
-Protocol (PAPERS.md section 4): one fixed batch ``ctx.x`` (n, 3, H, W) with labels
+Protocol (HNAS and zero-cost proxy papers): one fixed batch ``ctx.x`` (n, 3, H, W) with labels
 ``ctx.y`` (n,), train-mode BN, default init, cross-entropy averaged over the batch.
 "Layers" are every ``nn.Conv2d`` and ``nn.Linear``; sums over ``W_l`` run over their
 weights.
