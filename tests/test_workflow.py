@@ -71,3 +71,11 @@ def test_bad_config_is_rejected_with_key_named(tmp_path, cfg, needle):
     r = _run(tmp_path, cfg, "-n", "--cores", "1")
     assert r.returncode != 0
     assert needle in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "nb201.yaml", "paper.yaml", "suitezero.yaml"])
+def test_shipped_configs_validate_and_build_their_dag(tmp_path, name):
+    r = subprocess.run([*SNAKEMAKE, "-n", "--cores", "1", "--configfile", str(ROOT / "config" / name),
+                        "-d", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "rule all" in r.stdout or "localrule all" in r.stdout

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+from trainfree.render.figures import save
 
 
 def correlation_heatmap(matrix: pd.DataFrame, path: str | os.PathLike, title: str = "",
@@ -34,16 +33,7 @@ def correlation_heatmap(matrix: pd.DataFrame, path: str | os.PathLike, title: st
         ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
         p = Path(path)
         stem = p.with_suffix("") if p.suffix in (".pdf", ".png") else p
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        out = []
-        for ext in (".pdf", ".png"):
-            final = stem.with_name(stem.name + ext)
-            tmp = final.with_name(f".{final.stem}.tmp{os.getpid()}{ext}")
-            fig.savefig(tmp, bbox_inches="tight", dpi=200)
-            os.replace(tmp, final)
-            out.append(final)
-        plt.close(fig)
-    return out
+        return save(fig, stem.with_name(stem.name + ".pdf"))
 
 
 __all__ = ["correlation_heatmap"]
