@@ -51,6 +51,8 @@ def test_tiny_study_end_to_end_and_report(tmp_path):
     (out / "figures" / "atoms.pdf").unlink()
     r = _run(tmp_path, TINY, "--cores", "1", "-n")
     assert "figure" in r.stdout and "score_shard" not in r.stdout
+    r = _run(tmp_path, TINY, "--cores", "1", "-q")
+    assert r.returncode == 0 and (out / "figures" / "atoms.pdf").is_file()
     # the report bundles figures and tables
     r = _run(tmp_path, TINY, "--report", str(tmp_path / "report.zip"))
     assert r.returncode == 0, r.stderr[-3000:]
