@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from trainfree.analysis.correlation import correlation_table
 from trainfree.analysis.das import ablation_table
@@ -156,7 +157,8 @@ def train_shard(cfg: dict, sample_path: str, shard: int, n_shards: int, out: str
     data = tuple(a.to(device) for a in _train_tensors(cfg))
     sp = get_space(cfg["space"])
     frames = []
-    for arch in shard_of(pd.read_parquet(sample_path), shard, n_shards).arch_id:
+    archs = shard_of(pd.read_parquet(sample_path), shard, n_shards).arch_id.tolist()
+    for arch in tqdm(archs, desc=f"train shard {shard}", mininterval=5):
         seed_everything(derive_seed(arch, t["seed"]))
         model = sp.build_model(arch, **_model_kwargs(cfg)).to(device)
         ckpt = None
