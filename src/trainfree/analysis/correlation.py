@@ -12,7 +12,8 @@ import pandas as pd
 from scipy import stats
 
 
-def _corr(kind: str, a: np.ndarray, b: np.ndarray) -> float:
+def rank_correlation(kind: str, a: np.ndarray, b: np.ndarray) -> float:
+    """Kendall tau-b (``kind="kendall"``) or Spearman rho; NaN for < 3 pairs or a constant side."""
     if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return float("nan")
     if kind == "kendall":
@@ -36,8 +37,8 @@ def correlate(score: pd.Series, truth: pd.Series, n_boot: int = 1000, seed: int 
     boots = [rng.integers(0, len(a), len(a)) for _ in range(n_boot)] if len(a) >= 3 else []
     q = ((1 - ci) / 2 * 100, (1 + ci) / 2 * 100)
     for kind in ("kendall", "spearman"):
-        out[kind] = _corr(kind, a, b)
-        vals = np.array([_corr(kind, a[i], b[i]) for i in boots]) if boots else np.array([np.nan])
+        out[kind] = rank_correlation(kind, a, b)
+        vals = np.array([rank_correlation(kind, a[i], b[i]) for i in boots]) if boots else np.array([np.nan])
         vals = vals[np.isfinite(vals)]
         lo, hi = np.percentile(vals, q) if len(vals) else (np.nan, np.nan)
         out[f"{kind}_lo"], out[f"{kind}_hi"] = float(lo), float(hi)

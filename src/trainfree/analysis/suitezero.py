@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from trainfree.analysis.correlation import rank_correlation
 from trainfree.errors import TrainfreeError
+from trainfree.render.tables import to_markdown
 
 #: published column -> our metric name
 COLUMN_MAP: dict[str, str] = {
@@ -98,9 +99,7 @@ def wide_scores(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return float("nan")
-    return float(stats.spearmanr(a, b).statistic)
+    return rank_correlation("spearman", a, b)
 
 
 def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
@@ -133,22 +132,6 @@ def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFram
             "n_nan_ours": n_nan_o, "n_nan_published": n_nan_p,
         })
     return pd.DataFrame(rows)
-
-
-def to_markdown(table: pd.DataFrame, digits: int = 3) -> str:
-    """A GitHub-markdown rendering of a table (floats rounded to ``digits``)."""
-    cols = list(table.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for _, r in table.iterrows():
-        cells = []
-        for c in cols:
-            v = r[c]
-            if isinstance(v, float | np.floating):
-                cells.append("nan" if not np.isfinite(v) else f"{v:.{digits}f}")
-            else:
-                cells.append(str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike | None = None,

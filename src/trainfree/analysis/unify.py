@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from trainfree.analysis.correlation import rank_correlation
 from trainfree.search.hnas import hnas_criterion
 
 #: metrics listed first in the matrix (the ones HNAS unifies), then the rest
@@ -40,13 +40,6 @@ def metric_matrix(wide: pd.DataFrame, metrics: Sequence[str] | None = None,
     if method not in ("spearman", "kendall"):
         raise ValueError(f"method must be spearman or kendall, got {method!r}")
     return wide[cols].astype(float).corr(method=method, min_periods=3)
-
-
-def _corr(kind: str, a: np.ndarray, b: np.ndarray) -> float:
-    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return float("nan")
-    f = stats.kendalltau if kind == "kendall" else stats.spearmanr
-    return float(f(a, b).statistic)
 
 
 def accuracy_table(wide: pd.DataFrame, accuracy: pd.Series,
@@ -75,8 +68,8 @@ def accuracy_table(wide: pd.DataFrame, accuracy: pd.Series,
             except TrainfreeError:
                 hib = True
         a, b = ok.s.to_numpy(), ok.t.to_numpy()
-        rows.append({"metric": metric, "higher_is_better": hib, "spearman": _corr("spearman", a, b),
-                     "kendall": _corr("kendall", a, b), "n": len(ok), "n_nan": len(both) - len(ok)})
+        rows.append({"metric": metric, "higher_is_better": hib, "spearman": rank_correlation("spearman", a, b),
+                     "kendall": rank_correlation("kendall", a, b), "n": len(ok), "n_nan": len(both) - len(ok)})
     return pd.DataFrame(rows)
 
 
