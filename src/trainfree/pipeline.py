@@ -24,6 +24,7 @@ from trainfree.analysis.das import ablation_table
 from trainfree.benchmarks import GT_COLUMNS, describe, load_ground_truth, select
 from trainfree.data import load_dataset, normalise, num_classes, scoring_batch
 from trainfree.metrics import get_metric, score_archs
+from trainfree.metrics.engine import wide_scores
 from trainfree.render import figures
 from trainfree.render.tables import write_table
 from trainfree.seeding import derive_seed, seed_everything
@@ -230,11 +231,6 @@ def ground_truth(cfg: dict, out: str, states_path: str | None = None) -> pd.Data
 # --------------------------------------------------------------------------- analysis
 
 
-def wide_scores(scores: pd.DataFrame, fast_steps: int = 0) -> pd.DataFrame:
-    s = scores[scores.fast_steps == fast_steps]
-    return s.pivot_table(index="arch_id", columns="metric", values="value", dropna=False)
-
-
 def _truth(gt: pd.DataFrame, t: dict) -> tuple[pd.Series, str]:
     truth = select(gt, t["dataset"], t["split"], int(t["epochs"]), t["seed"], t["field"], t.get("source"))
     return truth, target_label(t)
@@ -243,7 +239,7 @@ def _truth(gt: pd.DataFrame, t: dict) -> tuple[pd.Series, str]:
 def correlations(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.DataFrame:
     """Signed Kendall/Spearman (+CIs) of every metric at k=0 vs every target field."""
     scores, gt = pd.read_parquet(scores_path), pd.read_parquet(gt_path)
-    wide = wide_scores(scores)
+    wide = wide_scores(scores, 0)
     dirs = {m: get_metric(m).higher_is_better for m in wide.columns}
     a = cfg["analysis"]
     frames = []
@@ -258,7 +254,7 @@ def correlations(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.
 def ablation(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.DataFrame:
     """DAS rules vs WOT on the held-out half, for the primary target."""
     scores, gt = pd.read_parquet(scores_path), pd.read_parquet(gt_path)
-    wide = wide_scores(scores)
+    wide = wide_scores(scores, 0)
     a = cfg["analysis"]
     truth, label = _truth(gt, targets(cfg)[0])
     n = int(scores.batch_size.iloc[0])
@@ -313,7 +309,7 @@ def figure(cfg: dict, name: str, inputs: dict, out_pdf: str) -> None:
         figures.correlation_bars(t[t.ground_truth == t.ground_truth.iloc[0]], out_pdf)
         return
     scores, gt = pd.read_parquet(inputs["scores"]), pd.read_parquet(inputs["gt"])
-    wide = wide_scores(scores)
+    wide = wide_scores(scores, 0)
     truth, label = _truth(gt, targets(cfg)[0])
     if name == "atoms":
         figures.atoms_plot(wide, truth, label, out_pdf)
@@ -354,13 +350,12 @@ def unification(cfg: dict, scores_csv: str, matrix_csv: str, accuracy_csv: str, 
     """HNAS unification: Spearman matrix among metrics, each metric's and the criterion's
     signed correlation with CIFAR-10 test accuracy, and the heatmap."""
     from trainfree.analysis.suitezero import default_bench_root, load_published
-    from trainfree.analysis.suitezero import wide_scores as wide_of
     from trainfree.analysis.unify import unification_analysis
     from trainfree.render.heatmap import correlation_heatmap
     from trainfree.search.hnas import hnas_weights
 
     v = cfg["suitezero"]
-    wide = wide_of(pd.read_csv(scores_csv))
+    wide = wide_scores(pd.read_csv(scores_csv))
     pub = load_published(v.get("bench_root") or default_bench_root())
     acc = pub["test_acc"]
     h = v["hnas"]

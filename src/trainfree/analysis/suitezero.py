@@ -22,6 +22,7 @@ import pandas as pd
 
 from trainfree.analysis.correlation import rank_correlation
 from trainfree.errors import TrainfreeError
+from trainfree.metrics.engine import wide_scores
 from trainfree.render.tables import to_markdown
 
 #: published column -> our metric name
@@ -90,12 +91,6 @@ def score_sample(archs: list[str], *, seed: int, images: str | os.PathLike, batc
     batch = scoring_batch("cifar10", batch_size, seed, root=images)
     return score_archs("nb201", archs, names, batch, dataset="cifar10", seed=seed,
                        device=device, progress=progress)
-
-
-def wide_scores(scores: pd.DataFrame) -> pd.DataFrame:
-    """Tidy scores -> one row per arch_id, one column per metric."""
-    return scores.pivot_table(index="arch_id", columns="metric", values="value", aggfunc="first",
-                              dropna=False)
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
