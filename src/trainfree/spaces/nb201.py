@@ -26,6 +26,8 @@ from trainfree.errors import TrainfreeError
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+NAME = "nb201"
+MODEL_DEFAULTS: dict = {"C": 16, "N": 5}
 N_ARCHS = len(OPS) ** len(EDGES)  # 15,625
 EXAMPLE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 _FORM = "'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' with op in " + "{" + ", ".join(OPS) + "}"
@@ -71,6 +73,11 @@ def format_arch(ops: tuple[str, ...] | list[str]) -> str:
 def canonical(arch: str) -> str:
     """Validate ``arch`` and return its canonical string (whitespace stripped)."""
     return format_arch(parse(arch))
+
+
+def spec(arch: str) -> str:
+    """The rebuildable form of ``arch``: for NB201 the canonical string itself."""
+    return canonical(arch)
 
 
 def all_archs() -> list[str]:
