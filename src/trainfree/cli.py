@@ -45,6 +45,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     sp = get_space(args.space)
     archs = [sp.canonical(a) for a in args.arch]
+    model_kwargs = {}
+    for key, val in (("C", args.C), ("N", args.N)):
+        if val is not None:
+            if key not in sp.MODEL_DEFAULTS:
+                raise TrainfreeError(f"--{key} does not apply to space {args.space!r} (its network takes "
+                                     f"{', '.join(sp.MODEL_DEFAULTS) or 'no options'})")
+            model_kwargs[key] = val
     metrics = resolve(args.metrics)
     batch = None
     classes = num_classes(args.dataset) or 10
@@ -57,7 +64,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     df = score_archs(args.space, archs, [m.name for m in metrics], batch, dataset=args.dataset,
-                     seed=args.seed, model_kwargs={"C": args.C, "N": args.N, "num_classes": classes},
+                     seed=args.seed, model_kwargs={**model_kwargs, "num_classes": classes},
                      device=args.device, progress=False)
     first = ["arch_id", "metric", "value", "seconds"]
     df = df[first + [c for c in df.columns if c not in first]]
@@ -79,14 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("score", help="score architectures with metrics; one row per (arch, metric)")
     s.add_argument("--space", default="nb201")
-    s.add_argument("--arch", action="append", required=True, help="arch id (repeatable)")
+    s.add_argument("--arch", action="append", required=True,
+                   help="arch in any form the space accepts, e.g. an NB201 string or an NB101 56-tuple / "
+                        "JSON cell (repeatable); printed as its canonical id")
     s.add_argument("--metrics", required=True, help="comma-separated metric names")
     s.add_argument("--dataset", default="cifar10", help="digits | cifar10 | cifar100 | npz")
     s.add_argument("--data-root", default=None, help="dataset folder or .npz file")
     s.add_argument("--batch-size", type=int, default=128)
     s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--C", type=int, default=16, help="channels of the first stage")
-    s.add_argument("--N", type=int, default=5, help="cells per stage")
+    s.add_argument("--C", type=int, default=None, help="NB201: channels of the first stage (default 16)")
+    s.add_argument("--N", type=int, default=None, help="NB201: cells per stage (default 5)")
     s.add_argument("--device", default="cpu")
     s.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     s.add_argument("--cache-dir", default=None, help="cache the scoring batch here")

@@ -12,7 +12,9 @@ what the value is (``acc`` in percent, ``loss``, ``params_m``, ``flops_m``,
 FLOPs, latency, training time). ``epochs`` is the training schedule (12 or 200).
 
 Readers: ``nb201_official`` (``NAS-Bench-201-v1_*.pth``, NATS-tss ``-simple`` folder)
-and ``nb201_csv`` (CSV mirrors); ``load_ground_truth`` picks one by the source's form.
+and ``nb201_csv`` (CSV mirrors) for NB201; ``nb101`` (official ``.tfrecord``, Suite-Zero
+JSON) for NB101. ``load_ground_truth`` picks the space's reader, which picks one by the
+source's form.
 """
 
 from __future__ import annotations
@@ -34,19 +36,23 @@ def load_ground_truth(space: str, source: str | os.PathLike, *, hps: tuple[str, 
 
     - a ``.pth`` file: official NAS-Bench-201 (``NAS-Bench-201-v1_1-096897.pth`` or v1_0);
     - a folder holding ``meta.pickle.pbz2``: NATS-Bench tss ``-simple`` release;
-    - a CSV file or a folder of CSVs: the mirrors read by ``nb201_csv``.
+    - a CSV file or a folder of CSVs: the mirrors read by ``nb201_csv``;
+    - for NB101: ``nasbench_only108.tfrecord`` or the Suite-Zero JSON (``benchmarks.nb101``).
 
     ``hps`` (``"12"``/``"200"`` epochs), ``seeds`` (per-trial rows besides the mean) and
     ``trusted`` (see ``nb201_official.load_pth``) apply to the official formats only.
     """
     path = Path(source)
-    if space != "nb201":
-        raise TrainfreeError(f"no ground-truth reader for space {space!r}; available: nb201")
+    if space not in _READERS:
+        raise TrainfreeError(f"no ground-truth reader for space {space!r}; available: {', '.join(sorted(_READERS))}")
     if not path.exists():
-        raise TrainfreeError(
-            f"ground-truth source {str(path)!r} does not exist; give an NB201 benchmark file, a NATS "
-            f"folder or the benchdata CSV folder (e.g. ../shared/benchdata/nb201)"
-        )
+        raise TrainfreeError(f"ground-truth source {str(path)!r} does not exist; {_READERS[space][1]}")
+    gt = _READERS[space][0](path, hps=hps, seeds=seeds, trusted=trusted)
+    gt["seed"] = gt["seed"].astype(str)
+    return gt
+
+
+def _load_nb201(path: Path, *, hps: tuple[str, ...], seeds: bool, trusted: bool) -> pd.DataFrame:
     from trainfree.benchmarks import nb201_csv, nb201_official
 
     if nb201_official.is_nats_dir(path):
@@ -60,8 +66,22 @@ def load_ground_truth(space: str, source: str | os.PathLike, *, hps: tuple[str, 
             f"{str(path)!r} is not a recognised NB201 ground-truth source: give an official .pth file "
             f"(NAS-Bench-201-v1_1-096897.pth), a NATS-tss-v1_0-3ffb9-simple folder, or a CSV file/folder"
         )
-    gt["seed"] = gt["seed"].astype(str)
     return gt
+
+
+def _load_nb101(path: Path, *, hps: tuple[str, ...], seeds: bool, trusted: bool) -> pd.DataFrame:
+    from trainfree.benchmarks import nb101
+
+    return nb101.load(path, seeds=seeds)
+
+
+#: space -> (reader(path, hps=, seeds=, trusted=), what to give when the source is missing)
+_READERS = {
+    "nb201": (_load_nb201, "give an NB201 benchmark file, a NATS folder or the benchdata CSV folder "
+                           "(e.g. ../shared/benchdata/nb201)"),
+    "nb101": (_load_nb101, "give nasbench_only108.tfrecord or the Suite-Zero JSON "
+                           "(e.g. ../shared/benchdata/nb101/nb101_suitezero_subset250.json)"),
+}
 
 
 def save_ground_truth(gt: pd.DataFrame, out: str | os.PathLike) -> Path:

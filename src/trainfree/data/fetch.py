@@ -157,6 +157,15 @@ register_asset(Asset(
     identified_by="the hash suffix 3ffb9 in its name and its meta.pickle.pbz2",
 ))
 register_asset(Asset(
+    name="nb101-only108",
+    filename="nasbench_only108.tfrecord",
+    urls=("https://storage.googleapis.com/nasbench/nasbench_only108.tfrecord",),
+    sha256="4c39c3936e36a85269881d659e44e61a245babcb72cb374eacacf75d0e5f4fd1",
+    description=("NAS-Bench-101, 108-epoch subset (TFRecord; 423,624 cells x 3 repeats); size ~499 MB "
+                 "and SHA-256 from the nasbench README (no exact byte size published)"),
+    how_to_get="download it from the link in the NAS-Bench-101 README (github.com/google-research/nasbench)",
+))
+register_asset(Asset(
     name="imagenet16-120",
     filename="ImageNet16",
     kind="folder",

@@ -326,7 +326,10 @@ class NTK:
 
     @property
     def condition_number(self) -> float:
-        """κ = λ_max / λ_min of Θ (eigvalsh); inf when λ_min ≤ 0 (singular)."""
+        """κ = λ_max / λ_min of Θ (eigvalsh); inf when λ_min ≤ 0 (singular); NaN when Θ is
+        not finite (a network whose output is NaN)."""
+        if not np.isfinite(self.gram).all():
+            return float("nan")
         lam = np.linalg.eigvalsh(self.gram)
         return float(lam[-1] / lam[0]) if lam[0] > 0 else float("inf")
 
