@@ -21,9 +21,12 @@ and ``cost`` ``params_m`` (``trainable_parameters`` / 1e6). ``arch_id`` is the r
 module hash, which equals ``trainfree.spaces.nb101.canonical`` of the cell.
 
 Suite-Zero JSON (``{"nasbench101": {"cifar10": {KEY: {...}}}}``, KEY the 56-tuple):
-``valid`` ``acc`` at 108 epochs (its ``val_accuracy``, percent; stored as
-``seed="mean"``, the file does not say which repeats it averages), ``params_m`` and
-``flops_m``. Its published proxies are read by :func:`read_suitezero_proxies`.
+``valid`` ``acc`` at 108 epochs (its ``val_accuracy``, percent) with ``seed="single"``:
+it is one of the three repeats, not their mean (keys that prune to the same cell carry
+different values from that cell's repeats), and ``params_m``, ``flops_m`` (``seed="mean"``).
+The shared file's 250 keys are 162 distinct cells (many prune to tiny cells); the tidy
+table keeps the first key of each cell (``bench_index`` = that key's position). The
+published proxies, one row per key, are read by :func:`read_suitezero_proxies`.
 """
 
 from __future__ import annotations
@@ -227,28 +230,33 @@ def read_suitezero(path: str | Path) -> pd.DataFrame:
 
     path = Path(path)
     rows = []
+    seen: set[str] = set()
     for i, (key, v) in enumerate(_suitezero_cells(path).items()):
         h = nb101.canonical(key)
-        rows.append((h, i, "valid", 108, "mean", "acc", float(v["val_accuracy"])))
+        if h in seen:
+            continue
+        seen.add(h)
+        rows.append((h, i, "valid", 108, "single", "acc", float(v["val_accuracy"])))
         rows.append((h, i, "cost", 108, "mean", "params_m", float(v["params"])))
         rows.append((h, i, "cost", 108, "mean", "flops_m", float(v["flops"])))
     return _tidy(rows, f"{path.name} (NAS-Bench-Suite-Zero)")
 
 
 def read_suitezero_proxies(path: str | Path) -> pd.DataFrame:
-    """Published Suite-Zero proxies: one row per cell, index ``arch_id`` (module hash),
-    columns ``spec`` (the cell's JSON), ``PROXIES`` and ``val_accuracy`` (%)."""
+    """Published Suite-Zero proxies: one row per key of the file (in file order), columns
+    ``key`` (the 56-tuple), ``arch_id`` (module hash; repeated where keys prune to one
+    cell), ``spec`` (the pruned cell's JSON), ``PROXIES`` and ``val_accuracy`` (%)."""
     from trainfree.spaces import nb101
 
     path = Path(path)
     recs = []
     for key, v in _suitezero_cells(path).items():
-        rec = {"arch_id": nb101.canonical(key), "spec": nb101.spec(key)}
+        rec = {"key": key, "arch_id": nb101.canonical(key), "spec": nb101.spec(key)}
         for p in (*PROXIES, "val_accuracy"):
             val = v.get(p)
             rec[p] = float(val["score"] if isinstance(val, dict) else val) if val is not None else np.nan
         recs.append(rec)
-    return pd.DataFrame(recs).set_index("arch_id")
+    return pd.DataFrame(recs)
 
 
 def is_tfrecord(path: Path) -> bool:
