@@ -55,12 +55,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     gt = subparsers.add_parser(
         "ground-truth", help="write a benchmark's tidy ground-truth table (Parquet or CSV)",
-        description="Read an official benchmark file (NAS-Bench-201 .pth, NATS-tss -simple folder) or the "
-                    "CSV mirrors and write one tidy table: space, arch_id, bench_index, dataset, split, "
+        description="Read an official benchmark file (NAS-Bench-201 .pth, NATS-tss -simple folder, "
+                    "NAS-Bench-101 .tfrecord) or an offline mirror and write one tidy table: space, arch_id, bench_index, dataset, split, "
                     "epochs, seed, field, value, source.")
-    gt.add_argument("space", choices=["nb201"], help="search space")
+    gt.add_argument("space", choices=["nb101", "nb201"], help="search space")
     gt.add_argument("--source", required=True,
-                    help="NAS-Bench-201-v1_1-096897.pth, a NATS-tss-v1_0-3ffb9-simple folder, or a CSV file/folder")
+                    help="NB201: NAS-Bench-201-v1_1-096897.pth, a NATS-tss-v1_0-3ffb9-simple folder, or a CSV "
+                         "file/folder; NB101: nasbench_only108.tfrecord or the Suite-Zero NB101 JSON")
     gt.add_argument("--out", required=True, help="output file (.parquet or .csv)")
     gt.add_argument("--hp", nargs="+", default=["12", "200"], choices=["12", "200"],
                     help="training schedules (epochs) to read from the official files (default: both)")
