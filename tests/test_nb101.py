@@ -133,6 +133,13 @@ def test_hash_invariant_under_pruning():
     big_ops = ["input", C1, C3, MP, C1, "output"]
     assert nb101.canonical(js(big, big_ops)) == h
     assert nb101.spec(js(big, big_ops)) == nb101.to_json(np.array(core), tuple(ops))
+    # limits apply after pruning (official API): 8 vertices with one dangling is a valid 7-vertex cell
+    m8 = np.zeros((8, 8), dtype=int)
+    m8[:7, :7] = INCEPTION["matrix"]
+    m8[:7, 7], m8[:7, 6] = m8[:7, 6], 0
+    m8[0, 6] = 1  # vertex 6 (maxpool) now fed by the input and feeding nothing: pruned
+    ops8 = INCEPTION["ops"][:6] + [MP, "output"]
+    assert nb101.canonical(js(m8, ops8)) == nb101.canonical(json.dumps(INCEPTION))
 
 
 def test_forms_agree_and_hash_round_trips():
@@ -148,7 +155,7 @@ def test_forms_agree_and_hash_round_trips():
 BAD = [
     (js([[0, 1, 0], [1, 0, 1], [0, 0, 0]], ["input", C3, "output"]), "not upper-triangular"),
     (js(np.triu(np.ones((7, 7), dtype=int), 1), ["input", C3, C3, C3, C3, C3, "output"]), "edges after pruning"),
-    (js(np.eye(8, k=1, dtype=int), ["input"] + [C3] * 6 + ["output"]), "8 vertices, at most 7"),
+    (js(np.eye(8, k=1, dtype=int), ["input"] + [C3] * 6 + ["output"]), "8 vertices after pruning, at most 7"),
     (js([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["input", "conv5x5", "output"]), "unknown op 'conv5x5'"),
     ("(" + ", ".join(["0"] * 49 + ["0", "7", "2", "2", "2", "2", "1"]) + ")", "unknown op code 7"),
     ("(0, 1, 0)", "has 3 entries, need 56"),

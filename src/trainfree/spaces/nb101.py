@@ -126,12 +126,11 @@ def _from_json(obj: object, arch: object) -> tuple[np.ndarray, tuple[str, ...]]:
 
 
 def _check(matrix: np.ndarray, ops: tuple[str, ...], arch: object) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Structural checks before pruning (shape, 0/1, upper-triangular, op names)."""
+    """Structural checks before pruning (shape, 0/1, upper-triangular, op names); the
+    vertex and edge limits apply to the pruned cell, as in the official API."""
     v = matrix.shape[0]
     if len(ops) != v:
         raise _bad(arch, f"{len(ops)} ops for a {v}x{v} matrix")
-    if v > MAX_VERTICES:
-        raise _bad(arch, f"{v} vertices, at most {MAX_VERTICES} allowed")
     if v < 2:
         raise _bad(arch, "a cell needs at least an input and an output vertex")
     if not np.isin(matrix, (0, 1)).all():
@@ -208,6 +207,8 @@ def cell(arch: object) -> tuple[np.ndarray, tuple[str, ...]] | None:
     if pruned is None:
         return None
     pm, po = pruned
+    if len(po) > MAX_VERTICES:
+        raise _bad(arch, f"{len(po)} vertices after pruning, at most {MAX_VERTICES} allowed")
     if int(pm.sum()) > MAX_EDGES:
         raise _bad(arch, f"{int(pm.sum())} edges after pruning, at most {MAX_EDGES} allowed")
     return pm, po
