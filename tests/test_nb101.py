@@ -29,6 +29,14 @@ INCEPTION = {"matrix": [[0, 1, 1, 1, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 
              "ops": ["input", C1, C3, C3, C3, MP, "output"]}
 
 
+# a record of the official nasbench_only108.tfrecord: its module hash and trainable_parameters
+OFFICIAL = {"matrix": [[0, 1, 0, 0, 1, 1, 0], [0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 1],
+                       [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1],
+                       [0, 0, 0, 0, 0, 0, 0]],
+            "ops": ["input", C3, MP, C3, C3, C1, "output"]}
+OFFICIAL_HASH, OFFICIAL_PARAMS = "00005c142e6f48ac74fdcf73e3439874", 8_555_530
+
+
 def js(matrix, ops) -> str:
     return json.dumps({"matrix": [list(map(int, r)) for r in matrix], "ops": list(ops)})
 
@@ -100,6 +108,12 @@ def test_op_codes_are_naslib_order():
 
 
 # ----------------------------------------------------------------- hash, pruning, forms
+
+def test_official_hash_and_params_of_a_benchmark_record():
+    spec = json.dumps(OFFICIAL)
+    assert nb101.canonical(spec) == OFFICIAL_HASH
+    assert nb101.count_params(nb101.build_model(spec)) == OFFICIAL_PARAMS
+
 
 def test_hash_invariant_under_relabelling_and_distinguishes_ops():
     m = np.array(INCEPTION["matrix"])
