@@ -63,12 +63,37 @@ def _crc_table() -> list[int]:
 _TABLE = _crc_table()
 
 
-def crc32c(data: bytes) -> int:
-    """CRC-32C (Castagnoli), as TFRecord uses it (pure Python, table driven)."""
+def _crc32c_py(data: bytes) -> int:
     crc, table = 0xFFFFFFFF, _TABLE
     for b in data:
         crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
     return crc ^ 0xFFFFFFFF
+
+
+def _fast_crc32c():
+    """A compiled CRC-32C when one is installed (``google-crc32c`` or ``crc32c``), else None."""
+    try:
+        import google_crc32c
+
+        if google_crc32c.implementation == "c":
+            return lambda data: google_crc32c.value(data)
+    except ImportError:
+        pass
+    try:
+        import crc32c as _c
+
+        return _c.crc32c
+    except ImportError:
+        return None
+
+
+_FAST = _fast_crc32c()
+
+
+def crc32c(data: bytes) -> int:
+    """CRC-32C (Castagnoli), as TFRecord uses it. Pure Python (table driven, ~1 MB/s:
+    minutes for the official file) unless ``google-crc32c`` or ``crc32c`` is installed."""
+    return _FAST(data) if _FAST is not None else _crc32c_py(data)
 
 
 def masked_crc(data: bytes) -> int:
@@ -80,8 +105,8 @@ def masked_crc(data: bytes) -> int:
 def iter_tfrecord(path: str | Path, verify: bool = True) -> Iterator[bytes]:
     """Data of every record of a TFRecord file; error names the file and byte offset of a bad frame.
 
-    ``verify=False`` skips the data CRC (the pure-Python CRC costs minutes on the 0.5 GB
-    official file); the length CRC is always checked.
+    ``verify=False`` skips the data CRC (without a compiled CRC-32C package the pure-Python
+    CRC costs minutes on the 0.5 GB official file); the length CRC is always checked.
     """
     path = Path(path)
     with open(path, "rb") as f:
