@@ -51,6 +51,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``ground-truth`` and ``fetch`` subcommands to ``subparsers``."""
+    from trainfree.benchmarks import ground_truth_spaces
     from trainfree.data.fetch import list_assets
 
     gt = subparsers.add_parser(
@@ -58,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Read an official benchmark file (NAS-Bench-201 .pth, NATS-tss -simple folder, "
                     "NAS-Bench-101 .tfrecord) or an offline mirror and write one tidy table: space, arch_id, bench_index, dataset, split, "
                     "epochs, seed, field, value, source.")
-    gt.add_argument("space", choices=["nb101", "nb201"], help="search space")
+    gt.add_argument("space", choices=ground_truth_spaces(), help="search space")
     gt.add_argument("--source", required=True,
                     help="NB201: NAS-Bench-201-v1_1-096897.pth, a NATS-tss-v1_0-3ffb9-simple folder, or a CSV "
                          "file/folder; NB101: nasbench_only108.tfrecord or the Suite-Zero NB101 JSON")

@@ -127,3 +127,8 @@ def describe(dataset: str, split: str, epochs: int, seed: str = "mean", field: s
              source: str | None = None) -> str:
     """The human label of a ground-truth field, written into every table."""
     return f"{dataset} {split} {field} @{epochs}ep (seed {seed})" + (f" [{source}]" if source else "")
+
+
+def ground_truth_spaces() -> list[str]:
+    """Spaces with a ground-truth reader."""
+    return sorted(_READERS)
