@@ -52,15 +52,17 @@ def _fetch(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``ground-truth`` and ``fetch`` subcommands to ``subparsers``."""
     from trainfree.data.fetch import list_assets
+    from trainfree.spaces import list_spaces
 
     gt = subparsers.add_parser(
         "ground-truth", help="write a benchmark's tidy ground-truth table (Parquet or CSV)",
         description="Read an official benchmark file (NAS-Bench-201 .pth, NATS-tss -simple folder) or the "
                     "CSV mirrors and write one tidy table: space, arch_id, bench_index, dataset, split, "
                     "epochs, seed, field, value, source.")
-    gt.add_argument("space", choices=["nb201"], help="search space")
+    gt.add_argument("space", choices=list_spaces(), help="search space")
     gt.add_argument("--source", required=True,
-                    help="NAS-Bench-201-v1_1-096897.pth, a NATS-tss-v1_0-3ffb9-simple folder, or a CSV file/folder")
+                    help="nb201: NAS-Bench-201-v1_1-096897.pth, a NATS-tss-v1_0-3ffb9-simple folder, or a CSV "
+                         "file/folder; darts: the Suite-Zero NB301 JSON, the SWAP CSV, or their folder")
     gt.add_argument("--out", required=True, help="output file (.parquet or .csv)")
     gt.add_argument("--hp", nargs="+", default=["12", "200"], choices=["12", "200"],
                     help="training schedules (epochs) to read from the official files (default: both)")
