@@ -65,7 +65,7 @@ NB301 graph as it was in 2022 (channels 32/64/128 = C=32, 8 cells, no auxiliary 
 whose edge ops use BatchNorm *without* affine weights: ``nb301_param_count(arch)`` =
 ``count_params`` of ``build_model(arch, C=32, layers=8)`` minus the BN affine weights
 inside cell edges, and it equals their ``params`` x 1e6 exactly for all 362 shared archs
-(the official count with affine edge BN is 0.4-1.3 % higher).
+(the official count with affine edge BN is 0.5-1.2 % higher).
 """
 
 from __future__ import annotations
