@@ -61,8 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "epochs, seed, field, value, source.")
     gt.add_argument("space", choices=ground_truth_spaces(), help="search space")
     gt.add_argument("--source", required=True,
-                    help="NB201: NAS-Bench-201-v1_1-096897.pth, a NATS-tss-v1_0-3ffb9-simple folder, or a CSV "
-                         "file/folder; NB101: nasbench_only108.tfrecord or the Suite-Zero NB101 JSON")
+                    help="nb201: NAS-Bench-201-v1_1-096897.pth, a NATS-tss-v1_0-3ffb9-simple folder, or a CSV "
+                         "file/folder; nb101: nasbench_only108.tfrecord or the Suite-Zero NB101 JSON; "
+                         "darts: the Suite-Zero NB301 JSON, the SWAP CSV, or their folder")
     gt.add_argument("--out", required=True, help="output file (.parquet or .csv)")
     gt.add_argument("--hp", nargs="+", default=["12", "200"], choices=["12", "200"],
                     help="training schedules (epochs) to read from the official files (default: both)")

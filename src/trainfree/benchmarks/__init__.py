@@ -13,8 +13,8 @@ FLOPs, latency, training time). ``epochs`` is the training schedule (12 or 200).
 
 Readers: ``nb201_official`` (``NAS-Bench-201-v1_*.pth``, NATS-tss ``-simple`` folder)
 and ``nb201_csv`` (CSV mirrors) for NB201; ``nb101`` (official ``.tfrecord``, Suite-Zero
-JSON) for NB101. ``load_ground_truth`` picks the space's reader, which picks one by the
-source's form.
+JSON) for NB101; ``darts`` (Suite-Zero NB301 JSON, SWAP CSV) for the DARTS space.
+``load_ground_truth`` picks the space's reader, which picks one by the source's form.
 """
 
 from __future__ import annotations
@@ -32,55 +32,67 @@ GT_COLUMNS = ["space", "arch_id", "bench_index", "dataset", "split", "epochs", "
 
 def load_ground_truth(space: str, source: str | os.PathLike, *, hps: tuple[str, ...] = ("12", "200"),
                       seeds: bool = True, trusted: bool = False) -> pd.DataFrame:
-    """Tidy ground truth (``GT_COLUMNS``) of ``space`` from ``source``; the format is detected:
+    """Tidy ground truth (``GT_COLUMNS``) of ``space`` from ``source``; the format is detected.
+
+    ``nb201``:
 
     - a ``.pth`` file: official NAS-Bench-201 (``NAS-Bench-201-v1_1-096897.pth`` or v1_0);
     - a folder holding ``meta.pickle.pbz2``: NATS-Bench tss ``-simple`` release;
     - a CSV file or a folder of CSVs: the mirrors read by ``nb201_csv``;
     - for NB101: ``nasbench_only108.tfrecord`` or the Suite-Zero JSON (``benchmarks.nb101``).
 
+    ``darts``: the NAS-Bench-Suite-Zero NB301 JSON and/or the SWAP CSV, or their folder
+    (``benchmarks.darts``).
+
     ``hps`` (``"12"``/``"200"`` epochs), ``seeds`` (per-trial rows besides the mean) and
-    ``trusted`` (see ``nb201_official.load_pth``) apply to the official formats only.
+    ``trusted`` (see ``nb201_official.load_pth``) apply to the official NB201 formats only.
     """
     path = Path(source)
     if space not in _READERS:
         raise TrainfreeError(f"no ground-truth reader for space {space!r}; available: {', '.join(sorted(_READERS))}")
+    reader, hint = _READERS[space]
     if not path.exists():
-        raise TrainfreeError(f"ground-truth source {str(path)!r} does not exist; {_READERS[space][1]}")
-    gt = _READERS[space][0](path, hps=hps, seeds=seeds, trusted=trusted)
+        raise TrainfreeError(f"ground-truth source {str(path)!r} does not exist; give {hint}")
+    gt = reader(path, hps=hps, seeds=seeds, trusted=trusted)
     gt["seed"] = gt["seed"].astype(str)
     return gt
 
 
-def _load_nb201(path: Path, *, hps: tuple[str, ...], seeds: bool, trusted: bool) -> pd.DataFrame:
+def _read_nb201(path: Path, *, hps: tuple[str, ...], seeds: bool, trusted: bool) -> pd.DataFrame:
     from trainfree.benchmarks import nb201_csv, nb201_official
 
     if nb201_official.is_nats_dir(path):
-        gt = nb201_official.read_nats(path, hps=hps, seeds=seeds)
-    elif nb201_official.is_pth(path):
-        gt = nb201_official.read_pth(path, hps=hps, seeds=seeds, trusted=trusted)
-    elif nb201_csv.can_read(path):
-        gt = nb201_csv.read(path)
-    else:
-        raise TrainfreeError(
-            f"{str(path)!r} is not a recognised NB201 ground-truth source: give an official .pth file "
-            f"(NAS-Bench-201-v1_1-096897.pth), a NATS-tss-v1_0-3ffb9-simple folder, or a CSV file/folder"
-        )
-    return gt
+        return nb201_official.read_nats(path, hps=hps, seeds=seeds)
+    if nb201_official.is_pth(path):
+        return nb201_official.read_pth(path, hps=hps, seeds=seeds, trusted=trusted)
+    if nb201_csv.can_read(path):
+        return nb201_csv.read(path)
+    raise TrainfreeError(
+        f"{str(path)!r} is not a recognised NB201 ground-truth source: give an official .pth file "
+        f"(NAS-Bench-201-v1_1-096897.pth), a NATS-tss-v1_0-3ffb9-simple folder, or a CSV file/folder"
+    )
 
 
-def _load_nb101(path: Path, *, hps: tuple[str, ...], seeds: bool, trusted: bool) -> pd.DataFrame:
+def _read_darts(path: Path, **_options) -> pd.DataFrame:
+    from trainfree.benchmarks import darts
+
+    return darts.read(path)
+
+
+def _read_nb101(path: Path, *, seeds: bool, **_options) -> pd.DataFrame:
     from trainfree.benchmarks import nb101
 
     return nb101.load(path, seeds=seeds)
 
 
-#: space -> (reader(path, hps=, seeds=, trusted=), what to give when the source is missing)
+#: space -> (reader(path, hps=, seeds=, trusted=) -> tidy table, what to give when the source is missing)
 _READERS = {
-    "nb201": (_load_nb201, "give an NB201 benchmark file, a NATS folder or the benchdata CSV folder "
-                           "(e.g. ../shared/benchdata/nb201)"),
-    "nb101": (_load_nb101, "give nasbench_only108.tfrecord or the Suite-Zero JSON "
+    "nb101": (_read_nb101, "nasbench_only108.tfrecord or the Suite-Zero JSON "
                            "(e.g. ../shared/benchdata/nb101/nb101_suitezero_subset250.json)"),
+    "nb201": (_read_nb201, "an NB201 benchmark file, a NATS folder or the benchdata CSV folder "
+                           "(e.g. ../shared/benchdata/nb201)"),
+    "darts": (_read_darts, "the Suite-Zero NB301 JSON, the SWAP CSV or their folder "
+                           "(e.g. ../shared/benchdata/darts)"),
 }
 
 

@@ -25,7 +25,7 @@ from types import ModuleType
 
 from trainfree.errors import TrainfreeError
 
-_SPACES = ("nb101", "nb201")
+_SPACES = ("darts", "nb101", "nb201")
 
 
 def get_space(name: str) -> ModuleType:
