@@ -182,7 +182,9 @@ def format_report(res: BenchResult, archs: int, batch_size: int, device: str) ->
 
 
 def _default_images() -> Path:
-    return Path(__file__).resolve().parents[2].parent / "shared" / "benchdata" / "images" / "cifar10_partial_5506.npz"
+    from trainfree.io import benchdata_root
+
+    return benchdata_root() / "images" / "cifar10_partial_5506.npz"
 
 
 def handler(args: argparse.Namespace) -> int:

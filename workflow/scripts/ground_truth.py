@@ -1,4 +1,5 @@
-from trainfree.pipeline import ground_truth, run_logged
+from trainfree.pipeline.benchmarks import ground_truth
+from trainfree.pipeline.common import run_logged
 
 sm = snakemake  # noqa: F821
 states = sm.input.states if sm.input.states else None

@@ -1,4 +1,5 @@
-from trainfree.pipeline import run_logged, score_shard
+from trainfree.pipeline.common import run_logged
+from trainfree.pipeline.score import score_shard
 
 sm = snakemake  # noqa: F821
 run_logged(sm.log[0], score_shard, sm.config, sm.input.sample, sm.input.batch, int(sm.wildcards.k),

@@ -1,4 +1,5 @@
-from trainfree.pipeline import run_logged, suitezero
+from trainfree.pipeline.analysis import suitezero
+from trainfree.pipeline.common import run_logged
 
 sm = snakemake  # noqa: F821
 run_logged(sm.log[0], suitezero, sm.config, sm.output.table[0], sm.output.scores, sm.params.cache,

@@ -1,4 +1,5 @@
-from trainfree.pipeline import run_logged, unification
+from trainfree.pipeline.analysis import unification
+from trainfree.pipeline.common import run_logged
 
 sm = snakemake  # noqa: F821
 run_logged(sm.log[0], unification, sm.config, sm.input[0], sm.output.matrix[0], sm.output.accuracy[0],

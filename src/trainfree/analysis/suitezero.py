@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trainfree.analysis.correlation import rank_correlation
+from trainfree.analysis.correlation import finite_pairs, rank_correlation
 from trainfree.errors import TrainfreeError
+from trainfree.io import benchdata_root
 from trainfree.metrics.engine import wide_scores
 from trainfree.render.tables import to_markdown
 
@@ -41,8 +42,8 @@ EXTRA_METRICS: tuple[str, ...] = ("fisher_zc", "zico", "ntk_trace", "ntk_condnum
 
 
 def default_bench_root() -> Path:
-    """``<project>/../shared/benchdata`` (the offline copy of the benchmark files)."""
-    return Path(__file__).resolve().parents[3].parent / "shared" / "benchdata"
+    """The offline copy of the benchmark files (see :func:`trainfree.io.benchdata_root`)."""
+    return benchdata_root()
 
 
 def load_published(bench_root: str | os.PathLike) -> pd.DataFrame:
@@ -112,12 +113,11 @@ def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFram
     for metric, theirs in pairs:
         if metric not in ours.columns:
             continue
-        both = pd.concat([ours[metric].rename("ours"), published[theirs].rename("pub"),
-                          published["test_acc"].rename("acc")], axis=1, join="inner")
-        n_nan_o = int((~np.isfinite(both.ours.astype(float))).sum())
-        n_nan_p = int((~np.isfinite(both.pub.astype(float))).sum())
-        ok = both[np.isfinite(both.ours.astype(float)) & np.isfinite(both.pub.astype(float))]
-        o, p, a = (ok[c].to_numpy(float) for c in ("ours", "pub", "acc"))
+        both = pd.concat([ours[metric], published[theirs], published["test_acc"]], axis=1, join="inner")
+        n_nan_o = int((~np.isfinite(both.iloc[:, 0].astype(float))).sum())
+        n_nan_p = int((~np.isfinite(both.iloc[:, 1].astype(float))).sum())
+        ok, _ = finite_pairs(*(both.iloc[:, i] for i in range(3)))
+        o, p, a = (ok[c].to_numpy(float) for c in ("c0", "c1", "c2"))
         r_oa, r_pa = _spearman(o, a), _spearman(p, a)
         rows.append({
             "metric": metric if metric == theirs else f"{metric} (vs {theirs})",

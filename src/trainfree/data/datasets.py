@@ -53,6 +53,7 @@ import torch
 
 from trainfree.data.safe_pickle import load_pickle
 from trainfree.errors import TrainfreeError
+from trainfree.io import atomic_path
 
 DATASETS: tuple[str, ...] = ("digits", "cifar10", "cifar10-valid", "cifar100", "ImageNet16-120", "npz")
 ALIASES = {"imagenet16-120": "ImageNet16-120", "imagenet16": "ImageNet16-120", "ImageNet16": "ImageNet16-120"}
@@ -420,8 +421,6 @@ def scoring_batch(
     x = normalise(ds.x_train[idx], name)
     y = torch.from_numpy(ds.y_train[idx].astype(np.int64))
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(tmp, x=x.numpy(), y=y.numpy())
-        os.replace(tmp, cache)
+        with atomic_path(cache) as tmp:
+            np.savez(tmp, x=x.numpy(), y=y.numpy())
     return x, y

@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from trainfree.io import atomic_path
 from trainfree.seeding import derive_seed, seed_everything, torch_generator
 
 STATE_COLUMNS = ["arch_id", "epoch", "split", "loss", "acc", "seconds"]
@@ -89,10 +90,8 @@ def fast_train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: 
 
 
 def _atomic_save(obj: object, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def train_arch(
