@@ -51,6 +51,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``ground-truth`` and ``fetch`` subcommands to ``subparsers``."""
+    from trainfree.cli import positive_int
     from trainfree.data.fetch import list_assets
 
     gt = subparsers.add_parser(
@@ -76,5 +77,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fe.add_argument("name", choices=list_assets(), help="asset name")
     fe.add_argument("--root", required=True, help="folder that holds (or will hold) the file")
     fe.add_argument("--url", default=None, help="download from this mirror URL instead")
-    fe.add_argument("--retries", type=int, default=3, help="attempts per URL (default 3)")
+    fe.add_argument("--retries", type=positive_int, default=3, help="attempts per URL (default 3)")
     fe.set_defaults(func=_fetch)
