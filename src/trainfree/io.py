@@ -9,6 +9,7 @@ under the real name. A failed write removes its temporary file.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -33,10 +34,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path to write ``path``'s content to; rename it over ``path`` on success.
 
     The temporary name keeps the target's suffix (writers that pick a format from it,
-    e.g. ``np.savez`` or ``savefig``, behave the same) and starts with a dot.
+    e.g. ``np.savez`` or ``savefig``, behave the same) and starts with a dot. Temporaries
+    of the same target left by a killed writer are removed first (one job writes a
+    given target at a time).
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f".{final.stem}.tmp*{final.suffix}"):  # left by a killed writer
+        stale.unlink(missing_ok=True)
     tmp = final.with_name(f".{final.stem}.tmp{os.getpid()}{final.suffix}")
     try:
         yield tmp
@@ -85,6 +90,23 @@ def read_parquet(path: str | os.PathLike) -> pd.DataFrame:
         raise TrainfreeError(
             f"table {str(path)!r} is truncated or corrupt ({type(e).__name__}); delete it and rebuild it "
             f"with `snakemake --cores all --rerun-incomplete {path}`") from None
+
+
+def package_hash(*parts: str) -> str:
+    """12-hex SHA-256 of the package's source files under ``parts`` (paths relative to the
+    package; a folder means every ``.py`` below it; ``""`` the whole package).
+
+    The workflow passes it to each rule as a param so that a job reruns when the code it
+    runs changes; caches store it so that results of older code are not reused.
+    """
+    pkg = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for part in ("io.py", "errors.py", *parts):
+        p = pkg / part
+        for f in sorted(p.rglob("*.py")) if p.is_dir() else [p]:
+            h.update(str(f.relative_to(pkg)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def clean_temporaries(folder: str | os.PathLike) -> list[Path]:

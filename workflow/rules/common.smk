@@ -1,5 +1,14 @@
 # Shared paths and helpers. Every output lives under results/<study>/.
+#
+# Reruns track config and code: each rule passes the config keys it reads as
+# `params.cfg` (its scripts read nothing else) and a hash of the package modules it
+# runs as `params.code`; Snakemake reruns a job when either changes (rerun trigger
+# "params"), and every file a rule reads is one of its inputs.
 import json
+from pathlib import Path
+
+from trainfree.io import benchdata_root, package_hash
+
 
 R = f"results/{config['study']}"
 SHARDS = list(range(config["scoring"]["shards"]))
@@ -7,6 +16,40 @@ FAST_STEPS = sorted(set([0] + list(config["scoring"]["fast_steps"])))
 TRAINING = config["ground_truth"]["kind"] == "training"
 DEVICE = config.get("device", "cpu")
 FETCHED = [f"{R}/data/fetched.json"] if config["downloads"]["assets"] else []
+
+
+def code_version(*parts):
+    """Hash of the package modules/folders ``parts`` a rule runs (``trainfree.io.package_hash``)."""
+    return package_hash(*parts)
+
+
+def cfg_view(*keys):
+    """The config restricted to ``keys`` (``section`` or ``section.key``), nested as in the config."""
+    out = {}
+    for key in keys:
+        sec, _, name = key.partition(".")
+        if sec not in config:
+            continue
+        if name:
+            out.setdefault(sec, {})[name] = config[sec].get(name)
+        else:
+            out[sec] = config[sec]
+    return out
+
+
+def files_read(*paths):
+    """The existing local files/folders among ``paths`` (config values that name inputs)."""
+    return [str(p) for p in paths if p and Path(p).exists()]
+
+
+GT_SOURCE = files_read(config["ground_truth"].get("source")) if not TRAINING else []
+DATA_ROOT = files_read(config["data"].get("root"))
+SUITEZERO_ROOT = Path(config.get("suitezero", {}).get("bench_root") or benchdata_root())
+SUITEZERO_FILES = files_read(*(SUITEZERO_ROOT / f for f in (
+    "nb201/nb201_zc_proxies_cifar10_suitezero.csv", "nb201/nb201_cifar10_v1_1.csv",
+    "images/cifar10_partial_5506.npz")))
+# config keys the ground-truth targets depend on (targets() in trainfree.pipeline.common)
+TARGET_KEYS = ("study", "space", "data.dataset", "training.epochs", "training.seed", "ground_truth")
 
 
 def all_targets():
@@ -41,3 +84,8 @@ def figure_inputs(wildcards):
     if name == "correlation_bars":
         return {"table": f"{R}/tables/correlations.csv"}
     return {"scores": f"{R}/scores.parquet", "gt": f"{R}/ground_truth.parquet"}
+
+
+def final_outputs():
+    """Every target of the study except provenance.json (which depends on them)."""
+    return [t for t in all_targets() if not t.endswith("provenance.json")]
