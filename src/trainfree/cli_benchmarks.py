@@ -45,7 +45,8 @@ def _fetch(args: argparse.Namespace) -> int:
     except TrainfreeError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
-    print(f"{asset.name}: {path} verified ({asset.checksum_label}) in {time.perf_counter() - t0:.1f} s")
+    status = "verified" if (asset.sha256 or asset.md5) else "present (no published checksum)"
+    print(f"{asset.name}: {path} {status} ({asset.checksum_label}) in {time.perf_counter() - t0:.1f} s")
     return 0
 
 

@@ -165,3 +165,19 @@ rule unification:
                           "search/hnas.py", "render", "pipeline/analysis.py"),
     script:
         "../scripts/unification.py"
+
+
+rule summary:
+    input:
+        unpack(lambda wc: summary_tables()),
+    output:
+        report(f"{R}/summary.md", caption="../report/summary.rst", category="Provenance"),
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/summary.log",
+    params:
+        cfg=cfg_view("study"),
+        code=code_version("pipeline/analysis.py"),
+    script:
+        "../scripts/summary.py"

@@ -56,12 +56,13 @@ def all_targets():
     out = []
     if "suitezero" in config["outputs"]:
         out += [f"{R}/tables/suitezero_validation.csv", f"{R}/tables/unification_matrix.csv",
-                f"{R}/figures/unification_heatmap.pdf", f"{R}/provenance.json"]
+                f"{R}/figures/unification_heatmap.pdf", f"{R}/tables/unification_accuracy.csv",
+                f"{R}/provenance.json", f"{R}/summary.md"]
     if "study" not in config["outputs"]:
         return out
     figs = [f"{R}/figures/scatter_{m}.pdf" for m in config["scoring"]["metrics"]]
     figs += [f"{R}/figures/correlation_bars.pdf"]
-    tables = [f"{R}/tables/correlations.csv", f"{R}/provenance.json"]
+    tables = [f"{R}/tables/correlations.csv", f"{R}/provenance.json", f"{R}/summary.md"]
     if {"naswot", "distinguishing_ability", "activation_units"} <= set(config["scoring"]["metrics"]):
         figs.append(f"{R}/figures/atoms.pdf")
         tables.append(f"{R}/tables/das_ablation.csv")
@@ -87,5 +88,13 @@ def figure_inputs(wildcards):
 
 
 def final_outputs():
-    """Every target of the study except provenance.json (which depends on them)."""
-    return [t for t in all_targets() if not t.endswith("provenance.json")]
+    """Every target of the study except provenance.json and summary.md (which read them)."""
+    return [t for t in all_targets() if not t.endswith(("provenance.json", "summary.md"))]
+
+
+def summary_tables():
+    """name -> CSV of the final tables the summary quotes (those this study makes)."""
+    names = ("correlations", "das_ablation", "fast_training", "paper_vs_ours", "suitezero_validation",
+             "unification_accuracy")
+    made = set(final_outputs())
+    return {n: f"{R}/tables/{n}.csv" for n in names if f"{R}/tables/{n}.csv" in made}

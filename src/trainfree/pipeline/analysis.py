@@ -14,7 +14,7 @@ import torch
 
 from trainfree.analysis.correlation import correlation_table
 from trainfree.analysis.das import ablation_table
-from trainfree.io import read_parquet, write_csv, write_json
+from trainfree.io import read_parquet, write_csv, write_json, write_text
 from trainfree.metrics import get_metric
 from trainfree.metrics.engine import wide_scores
 from trainfree.pipeline.common import target_label, targets, truth_of
@@ -148,3 +148,55 @@ def provenance(cfg: dict, out: str) -> dict:
     }
     write_json(out, info)
     return info
+
+
+def _fmt(v: object) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{float(v):+.3f}"
+
+
+def summary(cfg: dict, tables: dict[str, str], out_md: str) -> str:
+    """Headline numbers of the study -> Markdown (``results/<study>/summary.md``).
+
+    ``tables``: name -> CSV path among ``correlations``, ``das_ablation``, ``fast_training``,
+    ``paper_vs_ours``, ``suitezero_validation``, ``unification_accuracy`` (those present).
+    The README quotes these lines; they regenerate with the study.
+    """
+    lines = [f"# Summary: study `{cfg['study']}`", ""]
+    if "correlations" in tables:
+        t = pd.read_csv(tables["correlations"])
+        primary = t.ground_truth.iloc[0]
+        lines += [f"Signed Kendall τ-b [95% bootstrap CI] and Spearman ρ at initialisation vs **{primary}**:", ""]
+        for r in t[t.ground_truth == primary].itertuples():
+            lines.append(f"- {r.metric}: τ = {_fmt(r.kendall)} [{_fmt(r.kendall_lo)}, {_fmt(r.kendall_hi)}], "
+                         f"ρ = {_fmt(r.spearman)}, n = {r.n}, {r.n_nan} NaN")
+        lines.append("")
+    if "das_ablation" in tables:
+        t = pd.read_csv(tables["das_ablation"])
+        lines += ["DAS rules on the held-out half (Kendall τ, ratio to WOT):", ""]
+        for r in t.itertuples():
+            lines.append(f"- {r.rule}: τ = {_fmt(r.kendall)} (ratio {_fmt(r.ratio_vs_wot)})")
+        lines.append("")
+    if "fast_training" in tables:
+        t = pd.read_csv(tables["fast_training"])
+        t = t[(t.metric == "naswot") & (t.ground_truth == t.ground_truth.iloc[0])]
+        if len(t):
+            lines += ["NASWOT after k fast-training steps (Kendall τ):", ""]
+            lines += [f"- k = {r.fast_steps}: τ = {_fmt(r.kendall)} [{_fmt(r.kendall_lo)}, {_fmt(r.kendall_hi)}]"
+                      for r in t.itertuples()]
+            lines.append("")
+    if "paper_vs_ours" in tables:
+        lines += ["Paper vs ours:", "", pd.read_csv(tables["paper_vs_ours"]).to_string(index=False), ""]
+    if "suitezero_validation" in tables:
+        t = pd.read_csv(tables["suitezero_validation"])
+        lines += ["Ours vs NAS-Bench-Suite-Zero (Spearman ours-published; ours-acc vs published-acc):", ""]
+        lines += [f"- {r.metric}: {_fmt(r.spearman_ours_published)}; {_fmt(r.spearman_ours_acc)} vs "
+                  f"{_fmt(r.spearman_published_acc)} (n = {r.n})" for r in t.itertuples()]
+        lines.append("")
+    if "unification_accuracy" in tables:
+        t = pd.read_csv(tables["unification_accuracy"])
+        lines += [f"Spearman ρ with {t.ground_truth.iloc[0]}:", ""]
+        lines += [f"- {r.metric}: {_fmt(r.spearman)} (n = {r.n})" for r in t.itertuples()]
+        lines.append("")
+    text = "\n".join(lines)
+    write_text(out_md, text)
+    return text

@@ -32,7 +32,10 @@ def score_shard(cfg: dict, sample_path: str, batch_path: str, fast_steps: int, s
         xtr, ytr, _, _ = train_tensors(cfg)
         xtr, ytr = xtr.to(device), ytr.to(device)
         fcfg = fast_config(cfg)
-        fast = lambda model, arch: fast_train_steps(model, xtr, ytr, fast_steps, fcfg, cfg["scoring"]["seed"])  # noqa: E731
+
+        def fast(model: torch.nn.Module, arch: str) -> None:
+            fast_train_steps(model, xtr, ytr, fast_steps, fcfg, cfg["scoring"]["seed"], device=device)
+
     df = score_archs(cfg["space"], archs, cfg["scoring"]["metrics"], batch,
                      dataset=cfg["data"]["dataset"], seed=cfg["scoring"]["seed"],
                      model_kwargs=model_kwargs(cfg), device=device, fast_steps=fast_steps,
