@@ -89,7 +89,7 @@ def _tables(work: Path) -> dict[str, pd.DataFrame]:
     }
 
 
-STUDY_JOBS = {"correlations", "das_ablation", "fast_training_table", "provenance", "all"}
+STUDY_JOBS = {"correlations", "das_ablation", "fast_training_table", "summary", "provenance", "all"}
 
 
 @pytest.mark.slow
@@ -103,8 +103,8 @@ def test_rerun_tracks_config_changes(tiny):
     cfg = {**TINY, "fast_training": {"lr": 0.05}}
     assert _planned(work, pkg, cfg) == {**dict.fromkeys(STUDY_JOBS, 1), "score_shard": 2, "gather_scores": 1,
                                         "figure": 8}
-    # the network width: everything that builds a network (sample and ground truth stay... not
-    # the ground truth: it comes from training runs of the wider network)
+    # the network width: every job that builds a network (scoring, training) and what reads
+    # their tables; the sample and the scoring batch stay
     cfg = {**TINY, "model": {"C": 6, "N": 1}}
     planned = _planned(work, pkg, cfg)
     assert "sample" not in planned and "scoring_batch" not in planned
