@@ -1,6 +1,7 @@
 # trainfree: training-free NAS replication workflow (DAS + HNAS).
 # Default study: `snakemake --cores all` (offline, CPU, minutes).
 # Another study: `snakemake --cores all --configfile config/nb201.yaml`.
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 min_version("8.0")
@@ -10,6 +11,16 @@ configfile: "config/config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
+
+# Registry-backed values (space, dataset, metrics, assets, ground-truth fields, arch ids)
+# are checked here, before any job: one line naming the key and the choices.
+from trainfree.config_check import check_config  # noqa: E402
+from trainfree.errors import TrainfreeError  # noqa: E402
+
+try:
+    check_config(config)
+except TrainfreeError as e:
+    raise WorkflowError(str(e)) from None
 
 
 include: "workflow/rules/common.smk"

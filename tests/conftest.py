@@ -2,8 +2,10 @@ from pathlib import Path
 
 import pytest
 
+from trainfree.io import benchdata_root
+
 ROOT = Path(__file__).resolve().parents[1]
-BENCHDATA = ROOT.parent / "shared" / "benchdata"
+BENCHDATA = benchdata_root()
 
 
 def benchdata(rel: str) -> Path:

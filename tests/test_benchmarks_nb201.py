@@ -16,8 +16,9 @@ from nas_201_api import ArchResults, NASBench201API, ResultsCount
 from trainfree.benchmarks import GT_COLUMNS, load_ground_truth, save_ground_truth, select
 from trainfree.benchmarks.nb201_official import read_nats, read_pth, split_name
 from trainfree.errors import TrainfreeError
+from trainfree.io import benchdata_root
 
-BENCHDATA = Path(__file__).parents[1] / ".." / "shared" / "benchdata"
+BENCHDATA = benchdata_root()
 ARCHS = [
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
     "|none~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|none~1|avg_pool_3x3~2|",

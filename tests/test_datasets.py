@@ -23,8 +23,9 @@ from trainfree.data import (
 )
 from trainfree.data.datasets import IMAGENET16_MEAN
 from trainfree.errors import TrainfreeError
+from trainfree.io import benchdata_root
 
-BENCHDATA = Path(__file__).parents[1] / ".." / "shared" / "benchdata"
+BENCHDATA = benchdata_root()
 
 
 def _images(n: int, side: int, offset: int) -> np.ndarray:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from trainfree.analysis import suitezero, unify
+from trainfree.io import benchdata_root
 from trainfree.render.heatmap import correlation_heatmap
 
-BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "benchdata"
+BENCH = benchdata_root()
 needs_bench = pytest.mark.skipif(
     not (BENCH / suitezero.PROXY_FILE).is_file() or not (BENCH / suitezero.IMAGES_FILE).is_file(),
     reason=f"NAS-Bench-Suite-Zero CSV / CIFAR-10 npz not found under {BENCH} (shared/benchdata)",

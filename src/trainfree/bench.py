@@ -182,7 +182,9 @@ def format_report(res: BenchResult, archs: int, batch_size: int, device: str) ->
 
 
 def _default_images() -> Path:
-    return Path(__file__).resolve().parents[2].parent / "shared" / "benchdata" / "images" / "cifar10_partial_5506.npz"
+    from trainfree.io import benchdata_root
+
+    return benchdata_root() / "images" / "cifar10_partial_5506.npz"
 
 
 def handler(args: argparse.Namespace) -> int:
@@ -213,27 +215,30 @@ def handler(args: argparse.Namespace) -> int:
     if args.out:
         t = res.table()
         t.insert(0, "device", args.device)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        t.to_csv(args.out, index=False)
+        from trainfree.io import write_csv
+
+        write_csv(t, args.out)
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``bench`` subcommand to a CLI's subparsers."""
+    from trainfree.cli import nonneg_int, positive_int
+
     p = subparsers.add_parser("bench", help="time and memory of the metric suite, shared vs one at a time",
                               description=__doc__.split("\n\n")[0])
-    p.add_argument("--archs", type=int, default=10, help="number of NB201 archs (nb201.sample(N, seed))")
-    p.add_argument("--batch-size", type=int, default=64, help="scoring batch of the suite")
-    p.add_argument("--naswot-batch", type=int, default=128, help="batch of the naswot-alone row (0: skip)")
+    p.add_argument("--archs", type=positive_int, default=10, help="number of NB201 archs (nb201.sample(N, seed))")
+    p.add_argument("--batch-size", type=positive_int, default=64, help="scoring batch of the suite")
+    p.add_argument("--naswot-batch", type=nonneg_int, default=128, help="batch of the naswot-alone row (0: skip)")
     p.add_argument("--metrics", default=",".join(DEFAULT_SUITE), help="comma-separated metric names")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:i]")
     p.add_argument("--dataset", default="cifar10", help="dataset of the scoring batch")
     p.add_argument("--data-root", default=None,
                    help="dataset folder or .npz (default: the shared partial CIFAR-10 npz, else digits)")
-    p.add_argument("--seed", type=int, default=0, help="arch sample, batch and init seed")
-    p.add_argument("--C", type=int, default=16, help="NB201 channels")
-    p.add_argument("--N", type=int, default=5, help="NB201 cells per stage")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="arch sample, batch and init seed")
+    p.add_argument("--C", type=positive_int, default=16, help="NB201 channels")
+    p.add_argument("--N", type=positive_int, default=5, help="NB201 cells per stage")
+    p.add_argument("--threads", type=nonneg_int, default=0, help="torch threads (0: leave as is)")
     p.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True,
                    help="one untimed arch first")
     p.add_argument("--progress", action="store_true", help="print a line per arch")

@@ -14,6 +14,31 @@ import time
 
 from trainfree.errors import TrainfreeError
 
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (sizes, counts)."""
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {v}")
+    return v
+
+
+def nonneg_int(text: str) -> int:
+    """argparse type: an integer >= 0 (seeds, optional counts where 0 means none)."""
+    v = int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {v}")
+    return v
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``error: ...``, exit status 2), like ``TrainfreeError``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 # modules that add subcommands through register(subparsers)
 _EXTENSIONS = ("trainfree.cli_benchmarks", "trainfree.bench")
 
@@ -93,7 +118,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="trainfree", description="Training-free NAS: score, benchmark, analyse.")
+    p = _Parser(prog="trainfree", description="Training-free NAS: score, benchmark, analyse.")
     sub = p.add_subparsers(dest="command", required=True)
 
     m = sub.add_parser("metrics", help="list registered metrics with their direction")
@@ -109,14 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--metrics", required=True, help="comma-separated metric names")
     s.add_argument("--dataset", default="cifar10", help="digits | cifar10 | cifar100 | npz")
     s.add_argument("--data-root", default=None, help="dataset folder or .npz file")
-    s.add_argument("--batch-size", type=int, default=128)
-    s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--C", type=int, default=None, help="channels of the first stage (space default)")
-    s.add_argument("--N", type=int, default=None, help="NB201 cells per stage (space default)")
+    s.add_argument("--batch-size", type=positive_int, default=128)
+    s.add_argument("--seed", type=nonneg_int, default=1)
+    s.add_argument("--C", type=positive_int, default=None, help="channels of the first stage (space default)")
+    s.add_argument("--N", type=positive_int, default=None, help="NB201 cells per stage (space default)")
     s.add_argument("--model", action="append", default=[], metavar="KEY=VALUE",
                    help="any model option of the space, e.g. --model layers=8 for darts (repeatable)")
     s.add_argument("--device", default="cpu")
-    s.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
+    s.add_argument("--threads", type=nonneg_int, default=0, help="torch threads (0: torch default)")
     s.add_argument("--cache-dir", default=None, help="cache the scoring batch here")
     s.add_argument("--format", choices=["csv", "json"], default="csv")
     s.set_defaults(func=_cmd_score)

@@ -45,13 +45,15 @@ def _fetch(args: argparse.Namespace) -> int:
     except TrainfreeError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
-    print(f"{asset.name}: {path} verified ({asset.checksum_label}) in {time.perf_counter() - t0:.1f} s")
+    status = "verified" if (asset.sha256 or asset.md5) else "present (no published checksum)"
+    print(f"{asset.name}: {path} {status} ({asset.checksum_label}) in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``ground-truth`` and ``fetch`` subcommands to ``subparsers``."""
     from trainfree.benchmarks import ground_truth_spaces
+    from trainfree.cli import positive_int
     from trainfree.data.fetch import list_assets
 
     gt = subparsers.add_parser(
@@ -79,5 +81,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fe.add_argument("name", choices=list_assets(), help="asset name")
     fe.add_argument("--root", required=True, help="folder that holds (or will hold) the file")
     fe.add_argument("--url", default=None, help="download from this mirror URL instead")
-    fe.add_argument("--retries", type=int, default=3, help="attempts per URL (default 3)")
+    fe.add_argument("--retries", type=positive_int, default=3, help="attempts per URL (default 3)")
     fe.set_defaults(func=_fetch)

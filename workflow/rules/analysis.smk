@@ -1,5 +1,9 @@
 # Correlations (signed, bootstrap CIs), the DAS ablation and the fast-training curve.
 
+ANALYSIS_CODE = code_version("analysis/correlation.py", "analysis/das.py", "render/tables.py",
+                             "metrics/registry.py", "metrics/engine.py", "benchmarks/__init__.py",
+                             "pipeline/analysis.py", "pipeline/common.py")
+
 
 rule correlations:
     input:
@@ -17,6 +21,8 @@ rule correlations:
         f"{R}/logs/correlations.log",
     params:
         step="correlations",
+        cfg=cfg_view(*TARGET_KEYS, "analysis"),
+        code=ANALYSIS_CODE,
     script:
         "../scripts/analysis.py"
 
@@ -37,6 +43,8 @@ rule das_ablation:
         f"{R}/logs/das_ablation.log",
     params:
         step="ablation",
+        cfg=cfg_view(*TARGET_KEYS, "analysis"),
+        code=ANALYSIS_CODE,
     script:
         "../scripts/analysis.py"
 
@@ -57,17 +65,24 @@ rule fast_training_table:
         f"{R}/logs/fast_training.log",
     params:
         step="fast_training",
+        cfg=cfg_view(*TARGET_KEYS, "analysis"),
+        code=ANALYSIS_CODE,
     script:
         "../scripts/analysis.py"
 
 
 rule provenance:
+    input:
+        final_outputs(),
     output:
         report(f"{R}/provenance.json", caption="../report/provenance.rst", category="Provenance"),
     conda:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/provenance.log",
+    params:
+        cfg=config,
+        code=code_version(""),
     script:
         "../scripts/provenance.py"
 
@@ -85,11 +100,16 @@ rule paper_vs_ours:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/paper_vs_ours.log",
+    params:
+        cfg=cfg_view("study"),
+        code=code_version("analysis/published.py", "render/tables.py", "pipeline/analysis.py"),
     script:
         "../scripts/paper_vs_ours.py"
 
 
 rule suitezero_validation:
+    input:
+        SUITEZERO_FILES,
     output:
         table=report(
             multiext(f"{R}/tables/suitezero_validation", ".csv", ".md", ".tex"),
@@ -106,6 +126,9 @@ rule suitezero_validation:
     params:
         cache=f"{R}/cache/suitezero_scores_partial.csv",
         device=DEVICE,
+        cfg=cfg_view("suitezero"),
+        code=code_version("analysis/suitezero.py", "metrics", "spaces", "data", "render/tables.py",
+                          "pipeline/analysis.py"),
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:
@@ -115,6 +138,7 @@ rule suitezero_validation:
 rule unification:
     input:
         f"{R}/suitezero_scores.csv",
+        SUITEZERO_FILES,
     output:
         matrix=report(
             multiext(f"{R}/tables/unification_matrix", ".csv", ".md", ".tex"),
@@ -135,5 +159,25 @@ rule unification:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/unification.log",
+    params:
+        cfg=cfg_view("suitezero"),
+        code=code_version("analysis/unify.py", "analysis/suitezero.py", "analysis/correlation.py",
+                          "search/hnas.py", "render", "pipeline/analysis.py"),
     script:
         "../scripts/unification.py"
+
+
+rule summary:
+    input:
+        unpack(lambda wc: summary_tables()),
+    output:
+        report(f"{R}/summary.md", caption="../report/summary.rst", category="Provenance"),
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/summary.log",
+    params:
+        cfg=cfg_view("study"),
+        code=code_version("pipeline/analysis.py"),
+    script:
+        "../scripts/summary.py"

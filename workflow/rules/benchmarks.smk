@@ -6,6 +6,7 @@ rule ground_truth:
     input:
         states=f"{R}/training_states.parquet" if TRAINING else [],
         fetched=FETCHED,
+        source=GT_SOURCE,
     output:
         f"{R}/ground_truth.parquet",
     conda:
@@ -14,5 +15,8 @@ rule ground_truth:
         f"{R}/logs/ground_truth.log",
     benchmark:
         f"{R}/benchmarks/ground_truth.tsv"
+    params:
+        cfg=cfg_view("space", "data.dataset", "training.seed", "ground_truth"),
+        code=code_version("benchmarks", "data/safe_pickle.py", "pipeline/benchmarks.py"),
     script:
         "../scripts/ground_truth.py"

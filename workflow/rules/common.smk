@@ -1,5 +1,14 @@
 # Shared paths and helpers. Every output lives under results/<study>/.
+#
+# Reruns track config and code: each rule passes the config keys it reads as
+# `params.cfg` (its scripts read nothing else) and a hash of the package modules it
+# runs as `params.code`; Snakemake reruns a job when either changes (rerun trigger
+# "params"), and every file a rule reads is one of its inputs.
 import json
+from pathlib import Path
+
+from trainfree.io import benchdata_root, package_hash
+
 
 R = f"results/{config['study']}"
 SHARDS = list(range(config["scoring"]["shards"]))
@@ -9,16 +18,51 @@ DEVICE = config.get("device", "cpu")
 FETCHED = [f"{R}/data/fetched.json"] if config["downloads"]["assets"] else []
 
 
+def code_version(*parts):
+    """Hash of the package modules/folders ``parts`` a rule runs (``trainfree.io.package_hash``)."""
+    return package_hash(*parts)
+
+
+def cfg_view(*keys):
+    """The config restricted to ``keys`` (``section`` or ``section.key``), nested as in the config."""
+    out = {}
+    for key in keys:
+        sec, _, name = key.partition(".")
+        if sec not in config:
+            continue
+        if name:
+            out.setdefault(sec, {})[name] = config[sec].get(name)
+        else:
+            out[sec] = config[sec]
+    return out
+
+
+def files_read(*paths):
+    """The existing local files/folders among ``paths`` (config values that name inputs)."""
+    return [str(p) for p in paths if p and Path(p).exists()]
+
+
+GT_SOURCE = files_read(config["ground_truth"].get("source")) if not TRAINING else []
+DATA_ROOT = files_read(config["data"].get("root"))
+SUITEZERO_ROOT = Path(config.get("suitezero", {}).get("bench_root") or benchdata_root())
+SUITEZERO_FILES = files_read(*(SUITEZERO_ROOT / f for f in (
+    "nb201/nb201_zc_proxies_cifar10_suitezero.csv", "nb201/nb201_cifar10_v1_1.csv",
+    "images/cifar10_partial_5506.npz")))
+# config keys the ground-truth targets depend on (targets() in trainfree.pipeline.common)
+TARGET_KEYS = ("study", "space", "data.dataset", "training.epochs", "training.seed", "ground_truth")
+
+
 def all_targets():
     out = []
     if "suitezero" in config["outputs"]:
         out += [f"{R}/tables/suitezero_validation.csv", f"{R}/tables/unification_matrix.csv",
-                f"{R}/figures/unification_heatmap.pdf", f"{R}/provenance.json"]
+                f"{R}/figures/unification_heatmap.pdf", f"{R}/tables/unification_accuracy.csv",
+                f"{R}/provenance.json", f"{R}/summary.md"]
     if "study" not in config["outputs"]:
         return out
     figs = [f"{R}/figures/scatter_{m}.pdf" for m in config["scoring"]["metrics"]]
     figs += [f"{R}/figures/correlation_bars.pdf"]
-    tables = [f"{R}/tables/correlations.csv", f"{R}/provenance.json"]
+    tables = [f"{R}/tables/correlations.csv", f"{R}/provenance.json", f"{R}/summary.md"]
     if {"naswot", "distinguishing_ability", "activation_units"} <= set(config["scoring"]["metrics"]):
         figs.append(f"{R}/figures/atoms.pdf")
         tables.append(f"{R}/tables/das_ablation.csv")
@@ -41,3 +85,16 @@ def figure_inputs(wildcards):
     if name == "correlation_bars":
         return {"table": f"{R}/tables/correlations.csv"}
     return {"scores": f"{R}/scores.parquet", "gt": f"{R}/ground_truth.parquet"}
+
+
+def final_outputs():
+    """Every target of the study except provenance.json and summary.md (which read them)."""
+    return [t for t in all_targets() if not t.endswith(("provenance.json", "summary.md"))]
+
+
+def summary_tables():
+    """name -> CSV of the final tables the summary quotes (those this study makes)."""
+    names = ("correlations", "das_ablation", "fast_training", "paper_vs_ours", "suitezero_validation",
+             "unification_accuracy")
+    made = set(final_outputs())
+    return {n: f"{R}/tables/{n}.csv" for n in names if f"{R}/tables/{n}.csv" in made}

@@ -13,6 +13,7 @@ rule fetch_assets:
     params:
         assets=config["downloads"]["assets"],
         root=config["downloads"]["root"],
+        code=code_version("data/fetch.py", "pipeline/data.py"),
     script:
         "../scripts/fetch_assets.py"
 
@@ -23,11 +24,15 @@ rule fetch_assets:
 rule scoring_batch:
     input:
         FETCHED,
+        DATA_ROOT,
     output:
         f"{R}/data/scoring_batch.npz",
     conda:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/scoring_batch.log",
+    params:
+        cfg=cfg_view("data", "scoring.batch_size", "scoring.seed"),
+        code=code_version("data", "pipeline/data.py"),
     script:
         "../scripts/scoring_batch.py"

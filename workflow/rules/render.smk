@@ -17,5 +17,9 @@ rule figure:
         f"{R}/logs/figure_{{name}}.log",
     wildcard_constraints:
         name="[a-z_0-9]+",
+    params:
+        cfg=cfg_view(*TARGET_KEYS),
+        code=code_version("render", "pipeline/render.py", "pipeline/common.py", "analysis/correlation.py",
+                          "metrics/engine.py", "benchmarks/__init__.py"),
     script:
         "../scripts/figure.py"

@@ -2,11 +2,16 @@
 
 
 rule sample:
+    input:
+        GT_SOURCE,
     output:
         f"{R}/sample.parquet",
     conda:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/sample.log",
+    params:
+        cfg=cfg_view("space", "sample", "ground_truth.kind", "ground_truth.source"),
+        code=code_version("spaces", "benchmarks", "pipeline/sample.py"),
     script:
         "../scripts/sample.py"

@@ -1,10 +1,14 @@
 # Scoring with every configured metric, sharded; k = fast-training steps before scoring.
 
+SCORE_KEYS = ("space", "model", "data", "scoring.metrics", "scoring.seed")
+SCORE_CODE = ("metrics", "spaces", "data", "training", "seeding.py", "pipeline/score.py", "pipeline/common.py")
+
 
 rule score_shard:
     input:
         sample=f"{R}/sample.parquet",
         batch=f"{R}/data/scoring_batch.npz",
+        data=lambda wc: DATA_ROOT if int(wc.k) > 0 else [],
     output:
         f"{R}/scores/k{{k}}/shard{{shard}}.parquet",
     conda:
@@ -16,6 +20,8 @@ rule score_shard:
     params:
         n_shards=len(SHARDS),
         device=DEVICE,
+        cfg=lambda wc: cfg_view(*SCORE_KEYS, *(("fast_training",) if int(wc.k) > 0 else ())),
+        code=code_version(*SCORE_CODE),
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:
@@ -31,5 +37,7 @@ rule gather_scores:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/gather_scores.log",
+    params:
+        code=code_version("pipeline/common.py"),
     script:
         "../scripts/gather.py"

@@ -4,6 +4,7 @@
 rule train_shard:
     input:
         sample=f"{R}/sample.parquet",
+        data=DATA_ROOT,
     output:
         f"{R}/training/shard{{shard}}.parquet",
     conda:
@@ -16,6 +17,8 @@ rule train_shard:
         n_shards=len(SHARDS),
         device=DEVICE,
         checkpoints=f"{R}/training/checkpoints",
+        cfg=cfg_view("space", "model", "data", "training"),
+        code=code_version("spaces", "training", "data", "seeding.py", "pipeline/train.py", "pipeline/common.py"),
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:
@@ -31,5 +34,7 @@ rule gather_states:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/gather_states.log",
+    params:
+        code=code_version("pipeline/common.py"),
     script:
         "../scripts/gather.py"

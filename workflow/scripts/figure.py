@@ -1,4 +1,5 @@
-from trainfree.pipeline import figure, run_logged
+from trainfree.pipeline.common import run_logged
+from trainfree.pipeline.render import figure
 
 sm = snakemake  # noqa: F821
-run_logged(sm.log[0], figure, sm.config, sm.wildcards.name, dict(sm.input.items()), sm.output.pdf)
+run_logged(sm.log[0], figure, sm.params.cfg, sm.wildcards.name, dict(sm.input.items()), sm.output.pdf)

@@ -1,3 +1,4 @@
-from trainfree.pipeline import run_logged, sample
+from trainfree.pipeline.common import run_logged
+from trainfree.pipeline.sample import sample
 
-run_logged(snakemake.log[0], sample, snakemake.config, snakemake.output[0])  # noqa: F821
+run_logged(snakemake.log[0], sample, snakemake.params.cfg, snakemake.output[0])  # noqa: F821

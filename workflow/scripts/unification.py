@@ -1,5 +1,6 @@
-from trainfree.pipeline import run_logged, unification
+from trainfree.pipeline.analysis import unification
+from trainfree.pipeline.common import run_logged
 
 sm = snakemake  # noqa: F821
-run_logged(sm.log[0], unification, sm.config, sm.input[0], sm.output.matrix[0], sm.output.accuracy[0],
+run_logged(sm.log[0], unification, sm.params.cfg, sm.input[0], sm.output.matrix[0], sm.output.accuracy[0],
            sm.output.heatmap[0])

@@ -2,7 +2,8 @@
 
 Correlations are never made absolute: a metric whose lower values are better shows a
 negative correlation, and every table carries its ``higher_is_better`` flag. NaN
-scores are dropped pair-wise and counted (``n_nan``).
+(or infinite) values are dropped pair-wise by :func:`finite_pairs` — the one rule every
+correlation, table and figure of the package uses — and counted (``n_nan``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+
+def finite_pairs(*columns: pd.Series) -> tuple[pd.DataFrame, int]:
+    """Align ``columns`` on their index (inner join) and keep rows where every value is finite.
+
+    Returns the kept rows (one float column per input, named by position ``c0, c1, ...``)
+    and the number of rows dropped (NaN or infinite on any side).
+    """
+    both = pd.concat([c.astype(float).rename(f"c{i}") for i, c in enumerate(columns)], axis=1, join="inner")
+    ok = both[np.isfinite(both.to_numpy(float)).all(axis=1)]
+    return ok, len(both) - len(ok)
 
 
 def rank_correlation(kind: str, a: np.ndarray, b: np.ndarray) -> float:
@@ -28,10 +40,8 @@ def correlate(score: pd.Series, truth: pd.Series, n_boot: int = 1000, seed: int 
     Returns n, n_nan, kendall, kendall_lo, kendall_hi, spearman, spearman_lo, spearman_hi;
     CIs are percentile bootstrap over archs (``n_boot`` resamples, seeded).
     """
-    both = pd.concat([score.rename("s"), truth.rename("t")], axis=1, join="inner")
-    n_nan = int(both.s.isna().sum() + (both.t.isna() & both.s.notna()).sum())
-    both = both.dropna()
-    a, b = both.s.to_numpy(float), both.t.to_numpy(float)
+    both, n_nan = finite_pairs(score, truth)
+    a, b = both.c0.to_numpy(float), both.c1.to_numpy(float)
     out: dict[str, float] = {"n": len(a), "n_nan": n_nan}
     rng = np.random.default_rng(seed)
     boots = [rng.integers(0, len(a), len(a)) for _ in range(n_boot)] if len(a) >= 3 else []

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trainfree.analysis.correlation import rank_correlation
+from trainfree.analysis.correlation import finite_pairs, rank_correlation
 from trainfree.errors import TrainfreeError
+from trainfree.io import benchdata_root, package_hash, write_csv, write_text
 from trainfree.metrics.engine import wide_scores
 from trainfree.render.tables import to_markdown
 
@@ -41,8 +42,8 @@ EXTRA_METRICS: tuple[str, ...] = ("fisher_zc", "zico", "ntk_trace", "ntk_condnum
 
 
 def default_bench_root() -> Path:
-    """``<project>/../shared/benchdata`` (the offline copy of the benchmark files)."""
-    return Path(__file__).resolve().parents[3].parent / "shared" / "benchdata"
+    """The offline copy of the benchmark files (see :func:`trainfree.io.benchdata_root`)."""
+    return benchdata_root()
 
 
 def load_published(bench_root: str | os.PathLike) -> pd.DataFrame:
@@ -112,12 +113,11 @@ def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFram
     for metric, theirs in pairs:
         if metric not in ours.columns:
             continue
-        both = pd.concat([ours[metric].rename("ours"), published[theirs].rename("pub"),
-                          published["test_acc"].rename("acc")], axis=1, join="inner")
-        n_nan_o = int((~np.isfinite(both.ours.astype(float))).sum())
-        n_nan_p = int((~np.isfinite(both.pub.astype(float))).sum())
-        ok = both[np.isfinite(both.ours.astype(float)) & np.isfinite(both.pub.astype(float))]
-        o, p, a = (ok[c].to_numpy(float) for c in ("ours", "pub", "acc"))
+        both = pd.concat([ours[metric], published[theirs], published["test_acc"]], axis=1, join="inner")
+        n_nan_o = int((~np.isfinite(both.iloc[:, 0].astype(float))).sum())
+        n_nan_p = int((~np.isfinite(both.iloc[:, 1].astype(float))).sum())
+        ok, _ = finite_pairs(*(both.iloc[:, i] for i in range(3)))
+        o, p, a = (ok[c].to_numpy(float) for c in ("c0", "c1", "c2"))
         r_oa, r_pa = _spearman(o, a), _spearman(p, a)
         rows.append({
             "metric": metric if metric == theirs else f"{metric} (vs {theirs})",
@@ -143,20 +143,27 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
     root = Path(bench_root) if bench_root is not None else default_bench_root()
     pub = load_published(root)
     archs = sample_archs(pub, n, seed)
+    names = list(COLUMN_MAP.values()) + list(EXTRA_METRICS)
+    code = package_hash("metrics", "spaces", "data", "analysis/suitezero.py")
     done = pd.DataFrame()
     if scores_out is not None and Path(scores_out).is_file():  # resume an interrupted run
         done = pd.read_csv(scores_out)
-        done = done[done.arch_id.isin(archs) & (done.seed == seed) & (done.batch_size == batch_size)]
+        if "code" not in done.columns:
+            done["code"] = ""
+        done = done[done.arch_id.isin(archs) & (done.seed == seed) & (done.batch_size == batch_size)
+                    & (done.code.astype(str) == code) & done.metric.isin(names)]
+        # an arch is done only when every requested metric is there for the current code
+        complete = done.groupby("arch_id").metric.nunique()
+        done = done[done.arch_id.isin(complete[complete == len(names)].index)]
     todo = [a for a in archs if done.empty or a not in set(done.arch_id)]
     parts = [done] if not done.empty else []
     t0 = time.perf_counter()
     for lo in range(0, len(todo), chunk):
         part = score_sample(todo[lo:lo + chunk], seed=seed, images=root / IMAGES_FILE,
-                            batch_size=batch_size, device=device, progress=False)
-        parts.append(part)
+                            batch_size=batch_size, metrics=tuple(names), device=device, progress=False)
+        parts.append(part.assign(code=code))
         if scores_out is not None:
-            Path(scores_out).parent.mkdir(parents=True, exist_ok=True)
-            pd.concat(parts).to_csv(scores_out, index=False)
+            write_csv(pd.concat(parts), scores_out)
         if progress:
             print(f"scored {min(lo + chunk, len(todo))}/{len(todo)} archs "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
@@ -168,14 +175,13 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
     scores = pd.concat(parts)
     table = validation_table(wide_scores(scores), pub)
     if out_csv is not None:
-        Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out_csv, index=False)
+        write_csv(table, out_csv)
     if out_md is not None:
         head = (f"Validation against NAS-Bench-Suite-Zero (NB201, CIFAR-10): {n} archs sampled with "
                 f"seed {seed}, our batch = {batch_size} CIFAR-10 training images, accuracy = NB201 "
                 f"v1_1 cifar10 test (200 ep). Scoring time {seconds:.0f} s for {len(todo)} archs "
                 f"({seconds_per_arch:.2f} s/arch, all {scores.metric.nunique()} metrics, {device}).\n\n")
-        Path(out_md).write_text(head + to_markdown(table))
+        write_text(out_md, head + to_markdown(table))
     table.attrs["seconds"] = seconds
     return table
 

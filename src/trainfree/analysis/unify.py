@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
-from trainfree.analysis.correlation import rank_correlation
+from trainfree.analysis.correlation import finite_pairs, rank_correlation
 from trainfree.search.hnas import hnas_criterion
 
 #: metrics listed first in the matrix (the ones HNAS unifies), then the rest
@@ -55,9 +54,7 @@ def accuracy_table(wide: pd.DataFrame, accuracy: pd.Series,
 
     rows = []
     for metric in wide.columns:
-        both = pd.concat([wide[metric].astype(float).rename("s"), accuracy.rename("t")], axis=1,
-                         join="inner")
-        ok = both[np.isfinite(both.s) & np.isfinite(both.t)]
+        ok, n_dropped = finite_pairs(wide[metric], accuracy)
         if directions and metric in directions:
             hib = directions[metric]
         elif metric == CRITERION:
@@ -67,9 +64,9 @@ def accuracy_table(wide: pd.DataFrame, accuracy: pd.Series,
                 hib = get_metric(metric).higher_is_better
             except TrainfreeError:
                 hib = True
-        a, b = ok.s.to_numpy(), ok.t.to_numpy()
+        a, b = ok.c0.to_numpy(), ok.c1.to_numpy()
         rows.append({"metric": metric, "higher_is_better": hib, "spearman": rank_correlation("spearman", a, b),
-                     "kendall": rank_correlation("kendall", a, b), "n": len(ok), "n_nan": len(both) - len(ok)})
+                     "kendall": rank_correlation("kendall", a, b), "n": len(ok), "n_nan": n_dropped})
     return pd.DataFrame(rows)
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from trainfree.errors import TrainfreeError
+from trainfree.io import write_csv, write_parquet
 
 GT_COLUMNS = ["space", "arch_id", "bench_index", "dataset", "split", "epochs", "seed", "field",
               "value", "source"]
@@ -102,16 +103,11 @@ def save_ground_truth(gt: pd.DataFrame, out: str | os.PathLike) -> Path:
     missing = [c for c in GT_COLUMNS if c not in gt.columns]
     if missing:
         raise TrainfreeError(f"not a tidy ground-truth table: missing columns {', '.join(missing)}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
     if out.suffix == ".csv":
-        gt[GT_COLUMNS].to_csv(tmp, index=False)
-    elif out.suffix in (".parquet", ".pq"):
-        gt[GT_COLUMNS].to_parquet(tmp, index=False)
-    else:
-        raise TrainfreeError(f"output {str(out)!r}: use a .parquet or .csv file name")
-    os.replace(tmp, out)
-    return out
+        return write_csv(gt[GT_COLUMNS], out)
+    if out.suffix in (".parquet", ".pq"):
+        return write_parquet(gt[GT_COLUMNS], out)
+    raise TrainfreeError(f"output {str(out)!r}: use a .parquet or .csv file name")
 
 
 def select(gt: pd.DataFrame, dataset: str, split: str, epochs: int, seed: str = "mean",

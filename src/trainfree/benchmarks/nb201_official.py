@@ -279,13 +279,13 @@ def read_nats(folder: str | Path, *, hps: Sequence[str] = HP_KEYS, seeds: bool =
     archs = list(meta["meta_archs"])
     m = re.search(r"(v\d+_\d+)", folder.name)
     buf = _Columns(f"{folder.name} (NATS-Bench tss {m.group(1) if m else 'unknown'})")
-    missing = 0
+    missing: list[int] = []
     for index in _progress(range(len(archs)), len(archs), "NATS archs"):
         f = folder / f"{index:06d}.pickle.pbz2"
         if not f.is_file():
             f = folder / f"{index}.pickle.pbz2"
         if not f.is_file():
-            missing += 1
+            missing.append(index)
             continue
         entry = load_pickle(f, encoding="latin1")
         if not isinstance(entry, dict):
@@ -293,7 +293,11 @@ def read_nats(folder: str | Path, *, hps: Sequence[str] = HP_KEYS, seeds: bool =
         for hp, state in entry.items():
             if str(hp) in hps:
                 add_arch_results(buf, index, archs[index], str(hp), state, seeds)
-    if missing == len(archs):
+    if len(missing) == len(archs):
         raise TrainfreeError(f"{str(folder)!r} holds {NATS_META} but none of the per-arch "
                              f"files (000000.pickle.pbz2 ...)")
+    if missing:
+        shown = ", ".join(f"{i:06d}.pickle.pbz2" for i in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise TrainfreeError(f"{str(folder)!r}: {len(missing)} of {len(archs)} per-arch files are missing "
+                             f"({shown}); re-extract the NATS-Bench -simple archive")
     return buf.frame()

@@ -44,7 +44,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,7 @@ import torch
 
 from trainfree.data.safe_pickle import load_pickle
 from trainfree.errors import TrainfreeError
+from trainfree.io import atomic_path
 
 DATASETS: tuple[str, ...] = ("digits", "cifar10", "cifar10-valid", "cifar100", "ImageNet16-120", "npz")
 ALIASES = {"imagenet16-120": "ImageNet16-120", "imagenet16": "ImageNet16-120", "ImageNet16": "ImageNet16-120"}
@@ -149,6 +152,27 @@ def _digits() -> Dataset:
 
 # ---------------------------------------------------------------------------- CIFAR
 
+def _extract_atomically(archive: Path, folder: str) -> Path:
+    """Extract ``archive`` (holding ``folder/``) into a private temporary folder beside it,
+    then rename ``folder`` into place: a killed or concurrent extraction never leaves a
+    half-written ``folder`` (the loser of a race removes its copy and uses the winner's)."""
+    final = archive.parent / folder
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder}.tmp", dir=archive.parent))
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")
+        if not (tmp / folder).is_dir():
+            raise TrainfreeError(f"{archive} does not hold a {folder}/ folder; replace it with the official archive")
+        try:
+            os.rename(tmp / folder, final)
+        except OSError:
+            if not final.is_dir():  # not a lost race: a real failure
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
 def _cifar_dir(name: str, root: Path) -> Path:
     from trainfree.data.fetch import get_asset, verify_file
 
@@ -168,9 +192,7 @@ def _cifar_dir(name: str, root: Path) -> Path:
                 f"{asset.filename} ({asset.size} bytes, {asset.checksum_label}) or run `trainfree fetch {name} "
                 f"--root {archive.parent}`"
             )
-        with tarfile.open(archive) as tar:
-            tar.extractall(archive.parent, filter="data")
-        return archive.parent / folder
+        return _extract_atomically(archive, folder)
     raise TrainfreeError(
         f"{name} not found under {str(root)!r}: expected the official python-version folder "
         f"{folder}/ (or its .tar.gz); run `trainfree fetch {name} --root {root}` or pass "
@@ -420,8 +442,6 @@ def scoring_batch(
     x = normalise(ds.x_train[idx], name)
     y = torch.from_numpy(ds.y_train[idx].astype(np.int64))
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(tmp, x=x.numpy(), y=y.numpy())
-        os.replace(tmp, cache)
+        with atomic_path(cache) as tmp:
+            np.savez(tmp, x=x.numpy(), y=y.numpy())
     return x, y

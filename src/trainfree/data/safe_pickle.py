@@ -61,5 +61,6 @@ def load_pickle(path: str | Path, *, encoding: str = "bytes", compressed: bool |
             return _Restricted(f, str(path), encoding).load()
     except TrainfreeError:
         raise
-    except (pickle.UnpicklingError, EOFError, OSError, ValueError) as e:
-        raise TrainfreeError(f"cannot read {str(path)!r} ({e.__class__.__name__}: {e}); replace the file") from None
+    except Exception as e:  # any failure of a corrupt or hostile pickle: one clear error
+        msg = str(e).splitlines()[0] if str(e) else ""
+        raise TrainfreeError(f"cannot read {str(path)!r} ({e.__class__.__name__}: {msg}); replace the file") from None

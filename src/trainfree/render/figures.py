@@ -13,6 +13,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from trainfree.analysis.correlation import finite_pairs  # noqa: E402
+from trainfree.io import atomic_path  # noqa: E402
+
 plt.rcParams.update({"pdf.fonttype": 42, "ps.fonttype": 42, "font.size": 10,
                      "axes.titlesize": 10, "figure.dpi": 150})
 
@@ -20,13 +23,11 @@ plt.rcParams.update({"pdf.fonttype": 42, "ps.fonttype": 42, "font.size": 10,
 def save(fig: plt.Figure, pdf_path: str | os.PathLike) -> list[Path]:
     """Save as ``X.pdf`` and ``X.png`` (same stem), atomically; closes the figure."""
     pdf = Path(pdf_path)
-    pdf.parent.mkdir(parents=True, exist_ok=True)
     out = []
     for ext in (".pdf", ".png"):
         final = pdf.with_suffix(ext)
-        tmp = final.with_name(f".{final.stem}.tmp{os.getpid()}{ext}")
-        fig.savefig(tmp, bbox_inches="tight", dpi=200)
-        os.replace(tmp, final)
+        with atomic_path(final) as tmp:
+            fig.savefig(tmp, bbox_inches="tight", dpi=200)
         out.append(final)
     plt.close(fig)
     return out
@@ -35,7 +36,7 @@ def save(fig: plt.Figure, pdf_path: str | os.PathLike) -> list[Path]:
 def scatter_metric(score: pd.Series, truth: pd.Series, metric: str, truth_label: str,
                    kendall: float, pdf_path: str | os.PathLike) -> list[Path]:
     """Score vs ground truth for one metric, tau in the title."""
-    both = pd.concat([score.rename("s"), truth.rename("t")], axis=1, join="inner").dropna()
+    both = finite_pairs(score, truth)[0].set_axis(["s", "t"], axis=1)
     fig, ax = plt.subplots(figsize=(4.2, 3.4))
     ax.scatter(both.s, both.t, s=10, alpha=0.6, edgecolor="none")
     ax.set_xlabel(metric)
@@ -66,7 +67,8 @@ def correlation_bars(table: pd.DataFrame, pdf_path: str | os.PathLike, kind: str
 def atoms_plot(wide: pd.DataFrame, truth: pd.Series, truth_label: str,
                pdf_path: str | os.PathLike) -> list[Path]:
     """Distinguishing ability vs activation units, coloured by the ground truth."""
-    both = wide[["activation_units", "distinguishing_ability"]].join(truth.rename("t"), how="inner").dropna()
+    both = finite_pairs(wide["activation_units"], wide["distinguishing_ability"], truth)[0].set_axis(
+        ["activation_units", "distinguishing_ability", "t"], axis=1)
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
     sc = ax.scatter(both.activation_units, both.distinguishing_ability, c=both.t, cmap="viridis",
                     s=14, alpha=0.8, edgecolor="none")

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from trainfree.io import write_text
+
 
 def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_text(path, text)
 
 
 def to_markdown(df: pd.DataFrame, floatfmt: str = ".3f") -> str:

@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from trainfree.io import atomic_path
 from trainfree.seeding import derive_seed, seed_everything, torch_generator
 
 STATE_COLUMNS = ["arch_id", "epoch", "split", "loss", "acc", "seconds"]
@@ -66,18 +67,38 @@ def _batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]
     return [perm[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
 
 
+def check_device(model: nn.Module, device: torch.device, *tensors: torch.Tensor) -> None:
+    """Raise ``RuntimeError`` unless every parameter of ``model`` and every tensor is on ``device``."""
+    for name, p in model.named_parameters():
+        if p.device.type != device.type or (device.index is not None and p.device.index != device.index):
+            raise RuntimeError(f"training step: parameter {name} is on {p.device}, expected {device}")
+    for t in tensors:
+        if t.device.type != device.type:
+            raise RuntimeError(f"training step: a data batch is on {t.device}, expected {device}")
+
+
 def fast_train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int,
-                     cfg: TrainConfig, seed: int) -> nn.Module:
-    """Train ``model`` in place for ``steps`` SGD steps (cosine over ``steps``), fixed order."""
+                     cfg: TrainConfig, seed: int, device: str | torch.device | None = None) -> nn.Module:
+    """Train ``model`` in place for ``steps`` SGD steps (cosine over ``steps``), fixed order.
+
+    ``x`` (N, C, H, W) float32, ``y`` (N,) int64. With ``device`` the model and the data
+    move there before the first step (default: the device of the model's parameters);
+    every step checks that the parameters and the batch are on it.
+    """
     if steps <= 0:
         return model
+    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    model.to(dev)
+    x, y = x.to(dev), y.to(dev)
     model.train()
     opt, sched = _optimizer(model, cfg, steps)
     done, epoch = 0, 0
     while done < steps:
         for idx in _batches(len(x), cfg.batch_size, seed, epoch):
             opt.zero_grad(set_to_none=True)
-            nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+            xb, yb = x[idx], y[idx]
+            check_device(model, dev, xb, yb)
+            nn.functional.cross_entropy(model(xb), yb).backward()
             opt.step()
             sched.step()
             done += 1
@@ -89,10 +110,8 @@ def fast_train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: 
 
 
 def _atomic_save(obj: object, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def train_arch(

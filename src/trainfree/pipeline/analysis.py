@@ -1,0 +1,202 @@
+"""Stage ``analysis``: correlation tables, the DAS ablation, the fast-training curve,
+paper-vs-ours, the Suite-Zero validation, the HNAS unification and provenance."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from trainfree.analysis.correlation import correlation_table
+from trainfree.analysis.das import ablation_table
+from trainfree.io import read_parquet, write_csv, write_json, write_text
+from trainfree.metrics import get_metric
+from trainfree.metrics.engine import wide_scores
+from trainfree.pipeline.common import target_label, targets, truth_of
+from trainfree.render.tables import write_table
+
+
+def correlations(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.DataFrame:
+    """Signed Kendall/Spearman (+CIs) of every metric at k=0 vs every target field."""
+    scores, gt = read_parquet(scores_path), read_parquet(gt_path)
+    wide = wide_scores(scores, 0)
+    dirs = {m: get_metric(m).higher_is_better for m in wide.columns}
+    a = cfg["analysis"]
+    frames = []
+    for t in targets(cfg):
+        truth, label = truth_of(gt, t)
+        frames.append(correlation_table(wide, truth, label, dirs, a["n_boot"], a["seed"]))
+    table = pd.concat(frames, ignore_index=True)
+    write_table(table, out_csv, caption=f"Signed rank correlation vs ground truth ({cfg['study']})")
+    return table
+
+
+def ablation(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.DataFrame:
+    """DAS rules vs WOT on the held-out half, for the primary target."""
+    scores, gt = read_parquet(scores_path), read_parquet(gt_path)
+    wide = wide_scores(scores, 0)
+    a = cfg["analysis"]
+    truth, label = truth_of(gt, targets(cfg)[0])
+    n = int(scores.batch_size.iloc[0])
+    table = ablation_table(wide, truth, label, n, a["das_alphas"], a["das_lambdas"], a["seed"], a["n_boot"])
+    write_table(table, out_csv, caption=f"DAS combination rules vs WOT, held-out half ({cfg['study']})")
+    return table
+
+
+def paper_vs_ours(cfg: dict, corr_csv: str, out_csv: str) -> pd.DataFrame:
+    """NASWOT's published Kendall tau beside ours (and the DAS atoms) per ground truth."""
+    from trainfree.analysis.published import paper_vs_ours as compare
+
+    table = compare(pd.read_csv(corr_csv))
+    write_table(table, out_csv, caption=f"Paper vs ours: Kendall tau on NB201 ({cfg['study']})")
+    return table
+
+
+def fast_training(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.DataFrame:
+    """Kendall tau of each metric after k fast-training steps, and its cost per arch."""
+    scores, gt = read_parquet(scores_path), read_parquet(gt_path)
+    truth, label = truth_of(gt, targets(cfg)[0])
+    a = cfg["analysis"]
+    frames = []
+    for k in sorted(scores.fast_steps.unique()):
+        wide = wide_scores(scores, int(k))
+        dirs = {m: get_metric(m).higher_is_better for m in wide.columns}
+        t = correlation_table(wide, truth, label, dirs, a["n_boot"], a["seed"])
+        per_arch = scores[scores.fast_steps == k].groupby("arch_id")
+        secs = (per_arch.seconds.sum() + per_arch.fast_train_seconds.first()).median()
+        t.insert(1, "fast_steps", int(k))
+        t["seconds_per_arch"] = secs
+        frames.append(t)
+    table = pd.concat(frames, ignore_index=True)
+    write_table(table, out_csv, caption=f"Correlation after k fast-training steps ({cfg['study']})")
+    return table
+
+
+def suitezero(cfg: dict, out_csv: str, scores_csv: str, cache: str, device: str = "cpu") -> pd.DataFrame:
+    """Score a seeded sample of the published Suite-Zero archs and compare per proxy.
+
+    Resumable: scores accumulate in ``cache`` (chunks of 20 archs) until all are done.
+    """
+    from trainfree.analysis.suitezero import run_validation
+
+    v = cfg["suitezero"]
+    table = run_validation(v["n"], v["seed"], bench_root=v.get("bench_root"), batch_size=v["batch_size"],
+                           out_csv=out_csv, out_md=str(Path(out_csv).with_suffix(".md")),
+                           scores_out=cache, device=device)
+    write_table(table, out_csv, caption=(
+        f"Ours vs NAS-Bench-Suite-Zero published proxies: {v['n']} NB201 archs (seed {v['seed']}), "
+        f"batch {v['batch_size']}; accuracy = cifar10 test acc @200ep (seed mean) [v1_1]"))
+    write_csv(pd.read_csv(cache), scores_csv)
+    return table
+
+
+def unification(cfg: dict, scores_csv: str, matrix_csv: str, accuracy_csv: str, heatmap_pdf: str) -> None:
+    """HNAS unification: Spearman matrix among metrics, each metric's and the criterion's
+    signed correlation with CIFAR-10 test accuracy, and the heatmap."""
+    from trainfree.analysis.suitezero import default_bench_root, load_published
+    from trainfree.analysis.unify import unification_analysis
+    from trainfree.render.heatmap import correlation_heatmap
+    from trainfree.search.hnas import hnas_weights
+
+    v = cfg["suitezero"]
+    wide = wide_scores(pd.read_csv(scores_csv))
+    pub = load_published(v.get("bench_root") or default_bench_root())
+    acc = pub["test_acc"]
+    h = v["hnas"]
+    mu, nu = hnas_weights(h["t"], h["c"], h["s"])
+    matrix, acc_table = unification_analysis(wide, acc, mu, nu)
+    label = "cifar10 test acc @200ep (seed mean) [v1_1]"
+    acc_table.insert(0, "ground_truth", label)
+    m = matrix.reset_index().rename(columns={"index": "metric"})
+    write_table(m, matrix_csv, caption=f"Spearman rank correlation among metrics ({len(wide)} NB201 archs)")
+    write_table(acc_table, accuracy_csv, caption=(
+        f"Signed correlation with {label}; hnas_criterion with t={h['t']}, c={h['c']}, s={h['s']}"))
+    correlation_heatmap(matrix, heatmap_pdf, title=f"Metric agreement, {len(wide)} NB201 archs")
+
+
+def provenance(cfg: dict, out: str) -> dict:
+    """Effective config, versions, device, git commit and ground-truth fields -> JSON."""
+    import matplotlib
+    import scipy
+    import snakemake
+
+    import trainfree
+
+    def _git() -> str:
+        try:
+            return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        except Exception:
+            return "unknown"
+
+    info = {
+        "config": cfg,
+        "ground_truth_fields": [target_label(t) for t in targets(cfg)],
+        "versions": {"trainfree": trainfree.__version__, "python": sys.version.split()[0],
+                     "torch": torch.__version__, "numpy": np.__version__, "pandas": pd.__version__,
+                     "scipy": scipy.__version__, "matplotlib": matplotlib.__version__,
+                     "snakemake": snakemake.__version__},
+        "platform": platform.platform(),
+        "device": cfg.get("device", "cpu"),
+        "torch_threads": torch.get_num_threads(),
+        "git_commit": _git(),
+    }
+    write_json(out, info)
+    return info
+
+
+def _fmt(v: object) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{float(v):+.3f}"
+
+
+def summary(cfg: dict, tables: dict[str, str], out_md: str) -> str:
+    """Headline numbers of the study -> Markdown (``results/<study>/summary.md``).
+
+    ``tables``: name -> CSV path among ``correlations``, ``das_ablation``, ``fast_training``,
+    ``paper_vs_ours``, ``suitezero_validation``, ``unification_accuracy`` (those present).
+    The README quotes these lines; they regenerate with the study.
+    """
+    lines = [f"# Summary: study `{cfg['study']}`", ""]
+    if "correlations" in tables:
+        t = pd.read_csv(tables["correlations"])
+        primary = t.ground_truth.iloc[0]
+        lines += [f"Signed Kendall τ-b [95% bootstrap CI] and Spearman ρ at initialisation vs **{primary}**:", ""]
+        for r in t[t.ground_truth == primary].itertuples():
+            lines.append(f"- {r.metric}: τ = {_fmt(r.kendall)} [{_fmt(r.kendall_lo)}, {_fmt(r.kendall_hi)}], "
+                         f"ρ = {_fmt(r.spearman)}, n = {r.n}, {r.n_nan} NaN")
+        lines.append("")
+    if "das_ablation" in tables:
+        t = pd.read_csv(tables["das_ablation"])
+        lines += ["DAS rules on the held-out half (Kendall τ, ratio to WOT):", ""]
+        for r in t.itertuples():
+            lines.append(f"- {r.rule}: τ = {_fmt(r.kendall)} (ratio {_fmt(r.ratio_vs_wot)})")
+        lines.append("")
+    if "fast_training" in tables:
+        t = pd.read_csv(tables["fast_training"])
+        t = t[(t.metric == "naswot") & (t.ground_truth == t.ground_truth.iloc[0])]
+        if len(t):
+            lines += ["NASWOT after k fast-training steps (Kendall τ):", ""]
+            lines += [f"- k = {r.fast_steps}: τ = {_fmt(r.kendall)} [{_fmt(r.kendall_lo)}, {_fmt(r.kendall_hi)}]"
+                      for r in t.itertuples()]
+            lines.append("")
+    if "paper_vs_ours" in tables:
+        lines += ["Paper vs ours:", "", pd.read_csv(tables["paper_vs_ours"]).to_string(index=False), ""]
+    if "suitezero_validation" in tables:
+        t = pd.read_csv(tables["suitezero_validation"])
+        lines += ["Ours vs NAS-Bench-Suite-Zero (Spearman ours-published; ours-acc vs published-acc):", ""]
+        lines += [f"- {r.metric}: {_fmt(r.spearman_ours_published)}; {_fmt(r.spearman_ours_acc)} vs "
+                  f"{_fmt(r.spearman_published_acc)} (n = {r.n})" for r in t.itertuples()]
+        lines.append("")
+    if "unification_accuracy" in tables:
+        t = pd.read_csv(tables["unification_accuracy"])
+        lines += [f"Spearman ρ with {t.ground_truth.iloc[0]}:", ""]
+        lines += [f"- {r.metric}: {_fmt(r.spearman)} (n = {r.n})" for r in t.itertuples()]
+        lines.append("")
+    text = "\n".join(lines)
+    write_text(out_md, text)
+    return text

@@ -1,0 +1,196 @@
+"""Reliability of the workflow on one tiny study shared by every test of this module:
+
+- reruns track config and code (``snakemake -n`` lists exactly the dependent jobs);
+- a run killed with SIGKILL mid-scoring finishes, after ``--unlock`` and
+  ``--rerun-incomplete``, with tables equal to the uninterrupted run's;
+- the reproducibility check: the study's scores, ground truth and correlations equal the
+  expected table committed in ``tests/expected/`` (tolerances below).
+
+The package is copied to a temporary folder (``PYTHONPATH``) so that a code change can
+be simulated without touching the source tree.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
+EXPECTED = Path(__file__).parent / "expected"
+#: the reproducibility study: 6 NB201 archs, C=4, digits batch 16, k in {0, 2}, 1 training epoch
+TINY = {
+    "study": "tiny",
+    "model": {"C": 4, "N": 1},
+    "sample": {"n": 6, "seed": 0},
+    "scoring": {"batch_size": 16, "fast_steps": [2], "shards": 2},
+    "training": {"epochs": 1, "max_train": 128, "max_test": 64},
+    "analysis": {"n_boot": 20},
+}
+#: tolerances of the reproducibility check (relative for scores; correlations and
+#: accuracies are rank statistics / fractions of 64 test images, compared to 1e-6)
+SCORE_RTOL, SCORE_ATOL, STAT_ATOL = 1e-4, 1e-6, 1e-6
+
+
+def _env(pkg: Path) -> dict:
+    return {**os.environ, "PYTHONPATH": str(pkg)}
+
+
+def _cmd(workdir: Path, cfg: dict, *extra: str) -> list[str]:
+    cfg_path = workdir / "study.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    return [*SNAKEMAKE, "-d", str(workdir), "--configfile", str(cfg_path), *extra]
+
+
+def _run(workdir: Path, pkg: Path, cfg: dict, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(_cmd(workdir, cfg, *extra), capture_output=True, text=True, timeout=1800, env=_env(pkg))
+
+
+def _planned(workdir: Path, pkg: Path, cfg: dict) -> dict[str, int]:
+    """Jobs a dry run would execute: {rule: count} from Snakemake's job-stats table."""
+    r = _run(workdir, pkg, cfg, "-n", "--cores", "1")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    if "Nothing to be done" in r.stdout + r.stderr:
+        return {}
+    stats = (r.stdout + r.stderr).split("Job stats:", 1)[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", stats, re.M) if m[1] != "total"}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """(workdir, package copy) of a completed tiny study."""
+    root = tmp_path_factory.mktemp("reliability")
+    pkg = root / "pkg"
+    shutil.copytree(ROOT / "src" / "trainfree", pkg / "trainfree", ignore=shutil.ignore_patterns("__pycache__"))
+    work = root / "run"
+    work.mkdir()
+    r = _run(work, pkg, TINY, "--cores", "2", "-q")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return work, pkg
+
+
+def _tables(work: Path) -> dict[str, pd.DataFrame]:
+    out = work / "results" / "tiny"
+    scores = pd.read_parquet(out / "scores.parquet").drop(columns=["seconds", "fast_train_seconds"])
+    return {
+        "scores": scores.sort_values(["fast_steps", "arch_id", "metric"]).reset_index(drop=True),
+        "correlations": pd.read_csv(out / "tables" / "correlations.csv"),
+        "das_ablation": pd.read_csv(out / "tables" / "das_ablation.csv"),
+        "ground_truth": pd.read_parquet(out / "ground_truth.parquet"),
+    }
+
+
+STUDY_JOBS = {"correlations", "das_ablation", "fast_training_table", "summary", "provenance", "all"}
+
+
+@pytest.mark.slow
+def test_rerun_tracks_config_changes(tiny):
+    work, pkg = tiny
+    assert _planned(work, pkg, TINY) == {}
+    # an analysis setting: the three analysis tables, the two figures drawn from them, provenance
+    cfg = {**TINY, "analysis": {"n_boot": 30}}
+    assert _planned(work, pkg, cfg) == {**dict.fromkeys(STUDY_JOBS, 1), "figure": 2}
+    # the fast-training protocol: only the k > 0 score shards and what reads the scores
+    cfg = {**TINY, "fast_training": {"lr": 0.05}}
+    assert _planned(work, pkg, cfg) == {**dict.fromkeys(STUDY_JOBS, 1), "score_shard": 2, "gather_scores": 1,
+                                        "figure": 8}
+    # the network width: every job that builds a network (scoring, training) and what reads
+    # their tables; the sample and the scoring batch stay
+    cfg = {**TINY, "model": {"C": 6, "N": 1}}
+    planned = _planned(work, pkg, cfg)
+    assert "sample" not in planned and "scoring_batch" not in planned
+    assert planned["score_shard"] == 4 and planned["train_shard"] == 2 and planned["figure"] == 9
+
+
+@pytest.mark.slow
+def test_rerun_tracks_metric_code(tiny):
+    work, pkg = tiny
+    act = pkg / "trainfree" / "metrics" / "activation.py"
+    original = act.read_text()
+    try:
+        act.write_text(original + "\n# changed\n")
+        planned = _planned(work, pkg, TINY)
+    finally:
+        act.write_text(original)
+    # every score shard, and what reads the scores; not sample, batch, training or ground truth
+    assert planned == {**dict.fromkeys(STUDY_JOBS, 1), "score_shard": 4, "gather_scores": 1, "figure": 8}
+    assert _planned(work, pkg, TINY) == {}
+
+
+@pytest.mark.slow
+def test_sigkill_mid_scoring_then_rerun_equals_uninterrupted(tiny, tmp_path):
+    work, pkg = tiny
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    proc = subprocess.Popen(_cmd(killed, TINY, "--cores", "2", "-q"), env=_env(pkg), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    logs = killed / "results" / "tiny" / "logs"
+    deadline = time.monotonic() + 600
+    while not any(logs.glob("score_k*_shard*.log")):  # a scoring job has started
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before scoring started"
+        time.sleep(0.2)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "results" / "tiny" / "scores.parquet").exists()
+    r = _run(killed, pkg, TINY, "--cores", "2", "-q")  # the lock stays after SIGKILL
+    assert r.returncode != 0 and "--unlock" in r.stdout + r.stderr
+    assert _run(killed, pkg, TINY, "--unlock").returncode == 0
+    r = _run(killed, pkg, TINY, "--cores", "2", "-q", "--rerun-incomplete")
+    assert r.returncode == 0, r.stderr[-3000:]
+    a, b = _tables(work), _tables(killed)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], check_exact=True, obj=name)
+
+
+def _expected_frames(work: Path) -> dict[str, pd.DataFrame]:
+    t = _tables(work)
+    scores = t["scores"][["arch_id", "fast_steps", "metric", "value"]]
+    corr = t["correlations"][["metric", "ground_truth", "n", "n_nan", "kendall", "spearman"]]
+    gt = t["ground_truth"]
+    acc = gt[(gt.field == "acc") & (gt.split == "test")][["arch_id", "epochs", "value"]]
+    return {"tiny_scores": scores, "tiny_correlations": corr,
+            "tiny_test_acc": acc.sort_values(["arch_id", "epochs"]).reset_index(drop=True)}
+
+
+def check_reproducibility(work: Path) -> None:
+    """Assert that the tiny study in ``work`` reproduces tests/expected/*.csv: scores to
+    rtol 1e-4 (atol 1e-6), correlations and test accuracies to 1e-6."""
+    got = _expected_frames(work)
+    for name, df in got.items():
+        exp = pd.read_csv(EXPECTED / f"{name}.csv")
+        assert list(df.columns) == list(exp.columns) and len(df) == len(exp), name
+        keys = [c for c in df.columns if df[c].dtype == object or c in ("fast_steps", "epochs", "n", "n_nan")]
+        assert df[keys].astype(str).equals(exp[keys].astype(str)), f"{name}: rows differ from the expected table"
+        rtol, atol = (SCORE_RTOL, SCORE_ATOL) if name == "tiny_scores" else (0.0, STAT_ATOL)
+        for c in [c for c in df.columns if c not in keys]:
+            a, e = df[c].to_numpy(float), exp[c].to_numpy(float)
+            bad = ~np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+            assert not bad.any(), (
+                f"reproducibility check: {name}.{c} moved in {bad.sum()} of {len(a)} rows (first: "
+                f"{df[keys].iloc[np.argmax(bad)].to_dict()} got {a[bad][0]:.6g}, expected {e[bad][0]:.6g}); "
+                f"if intended, regenerate tests/expected/ (see test_reproducibility_check_against_committed_tables)")
+
+
+@pytest.mark.slow
+def test_reproducibility_check_against_committed_tables(tiny):
+    """The tiny study's numbers equal the expected tables committed in tests/expected/ (see
+    :func:`check_reproducibility` for the tolerances). A change that moves them fails here
+    until the expected tables are regenerated on purpose:
+    ``TRAINFREE_REGENERATE_EXPECTED=1 pytest tests/test_reliability.py -k reproducibility``."""
+    work, _ = tiny
+    if os.environ.get("TRAINFREE_REGENERATE_EXPECTED"):
+        EXPECTED.mkdir(exist_ok=True)
+        for name, df in _expected_frames(work).items():
+            df.to_csv(EXPECTED / f"{name}.csv", index=False, float_format="%.10g")
+        pytest.skip("expected tables regenerated")
+    check_reproducibility(work)
