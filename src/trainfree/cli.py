@@ -15,7 +15,7 @@ import time
 from trainfree.errors import TrainfreeError
 
 # modules that add subcommands through register(subparsers)
-_EXTENSIONS = ("trainfree.cli_benchmarks", "trainfree.bench")
+_EXTENSIONS = ("trainfree.cli_benchmarks", "trainfree.bench", "trainfree.cli_search")
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
