@@ -207,3 +207,39 @@ def test_cli_best_of_n_and_errors(tmp_path, capsys):
     assert main(["search", "best-of-n", "--scores", str(tmp_path / "s.csv"), "--metric", "snip",
                  "--ground-truth", str(tmp_path / "gt.parquet")]) == 2
     assert "not in the score table" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_search_workflow_tiny_end_to_end(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+    from conftest import ROOT, benchdata
+
+    npz = benchdata("images/cifar10_partial_5506.npz")
+    nb201 = benchdata("nb201")
+    cfg = {
+        "study": "tiny_search", "outputs": ["search"], "model": {"C": 4, "N": 1},
+        "data": {"dataset": "cifar10", "root": str(npz)},
+        "ground_truth": {"kind": "benchmark", "source": str(nb201)},
+        "search": {
+            "pool": {"n": 24, "shard_size": 12, "batch_size": 16},
+            "external": {"path": str(nb201 / "nb201_zc_proxies_cifar10_suitezero.csv")},
+            "best_of_n": {"n": [5, 10], "repeats": 40},
+            "hnas": {"seeds": 2, "n_probes": 2, "n_steps": 1, "pool_step": 8},
+        },
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
+                        "--configfile", str(tmp_path / "c.yaml"), "--cores", "2", "-q"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = tmp_path / "results" / "tiny_search"
+    best = pd.read_csv(out / "tables" / "search_best_of_n_raw.csv")
+    assert set(best.metric) == {"naswot", "ntk_trace", "ntk_condnum", "nwot"}
+    assert (best[best.metric == "nwot"].n_pool == 9445).all() and (best[best.metric == "naswot"].n_pool <= 24).all()
+    assert set(best[best.metric == "nwot"].naswot_published.dropna()) == {92.44, 92.81, 68.62, 69.48, 41.31, 43.10}
+    runs = pd.read_csv(out / "search" / "hnas_runs.csv")
+    assert list(runs.seed) == [0, 1] and runs.observation.str.contains("substitute").all()
+    assert (out / "tables" / "search_hnas.md").is_file() and (out / "figures" / "search_budget.png").is_file()

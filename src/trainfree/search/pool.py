@@ -84,24 +84,33 @@ def convert_wide(path: str | os.PathLike, out: str | os.PathLike, arch_col: str 
     return _atomic_frame(wide_to_tidy(pd.read_csv(p), arch_col, metrics, space), Path(out))
 
 
-def score_pool(space: str, n: int, seed: int, metrics: Sequence[str], out_dir: str | os.PathLike, *,
-               dataset: str, root: str | None, batch_size: int, score_seed: int = 1,
-               model_kwargs: dict | None = None, shard_size: int = 25, device: str = "cpu",
-               cache_dir: str | None = None, progress: bool = True) -> pd.DataFrame:
-    """Score ``n`` archs of ``space`` (seeded uniform sample) in shards under ``out_dir``.
+def pool_archs(space: str, n: int, seed: int) -> list[str]:
+    """The pool: ``n`` archs of ``space`` drawn uniformly with ``seed`` (canonical ids, draw order).
 
-    Shard ``k`` (``shard_{k:05d}.parquet``) holds archs ``k*shard_size`` … of the sample; a
-    shard already on disk is not recomputed. Returns every shard concatenated (tidy,
-    ``SCORE_COLUMNS``; ``seconds`` is each metric's own time, shared passes counted once).
+    The draw order is random, so the first k archs are themselves a uniform sample.
     """
-    from tqdm import tqdm
-
-    from trainfree.data import load_dataset, num_classes, scoring_batch
-    from trainfree.metrics import resolve, score_archs
     from trainfree.spaces import get_space
 
     sp = get_space(space)
-    archs = [sp.canonical(a) for a in sp.sample(n, seed)]
+    return [sp.canonical(a) for a in sp.sample(n, seed)]
+
+
+def n_shards(n: int, shard_size: int) -> int:
+    """Number of shards of ``shard_size`` archs covering a pool of ``n``."""
+    return -(-int(n) // int(shard_size))
+
+
+def score_shard(space: str, n: int, seed: int, shard: int, shard_size: int, metrics: Sequence[str],
+                out: str | os.PathLike, *, dataset: str, root: str | None, batch_size: int,
+                score_seed: int = 1, model_kwargs: dict | None = None, device: str = "cpu",
+                cache_dir: str | None = None) -> Path:
+    """Score archs ``shard*shard_size`` … of the pool (tidy ``SCORE_COLUMNS``) into ``out`` atomically."""
+    from trainfree.data import load_dataset, num_classes, scoring_batch
+    from trainfree.metrics import resolve, score_archs
+
+    archs = pool_archs(space, n, seed)[shard * shard_size:(shard + 1) * shard_size]
+    if not archs:
+        raise TrainfreeError(f"shard {shard} is past the end of a pool of {n} archs ({shard_size} per shard)")
     ms = resolve(list(metrics))
     batch = None
     classes = num_classes(dataset) or 10
@@ -109,20 +118,39 @@ def score_pool(space: str, n: int, seed: int, metrics: Sequence[str], out_dir: s
         batch = scoring_batch(dataset, batch_size, score_seed, root=root, cache_dir=cache_dir)
         if num_classes(dataset) is None:
             classes = load_dataset(dataset, root).num_classes
-    kw = {**(model_kwargs or {}), "num_classes": classes}
+    t0 = time.perf_counter()
+    df = score_archs(space, archs, [m.name for m in ms], batch, dataset=dataset, seed=score_seed,
+                     model_kwargs={**(model_kwargs or {}), "num_classes": classes}, device=device, progress=True)
+    df["shard_seconds"] = time.perf_counter() - t0
+    return _atomic_frame(df, Path(out))
+
+
+def score_pool(space: str, n: int, seed: int, metrics: Sequence[str], out_dir: str | os.PathLike, *,
+               shard_size: int = 25, progress: bool = True, **kwargs) -> pd.DataFrame:
+    """Score the whole pool shard by shard under ``out_dir`` (``shard_{k:05d}.parquet``).
+
+    A shard already on disk is not recomputed, so an interrupted run resumes. ``kwargs``
+    go to :func:`score_shard` (dataset, root, batch_size, model_kwargs, …). Returns every
+    shard concatenated (``seconds`` = each metric's own time, shared passes counted once).
+    """
+    from tqdm import tqdm
+
     out = Path(out_dir)
     frames = []
-    starts = range(0, len(archs), shard_size)
-    for k, start in enumerate(tqdm(starts, desc=f"score pool ({n} archs)", disable=not progress, mininterval=10)):
+    for k in tqdm(range(n_shards(n, shard_size)), desc=f"score pool ({n} archs)", disable=not progress):
         f = out / f"shard_{k:05d}.parquet"
         if not f.is_file():
-            t0 = time.perf_counter()
-            df = score_archs(space, archs[start:start + shard_size], [m.name for m in ms], batch,
-                             dataset=dataset, seed=score_seed, model_kwargs=kw, device=device, progress=False)
-            df["shard_seconds"] = time.perf_counter() - t0
-            _atomic_frame(df, f)
+            score_shard(space, n, seed, k, shard_size, metrics, f, **kwargs)
         frames.append(pd.read_parquet(f))
     return pd.concat(frames, ignore_index=True)
+
+
+def gather_shards(paths: Sequence[str | os.PathLike], out: str | os.PathLike) -> Path:
+    """Concatenate score shards (those that exist) into one tidy table at ``out``."""
+    frames = [pd.read_parquet(p) for p in paths if Path(p).is_file()]
+    if not frames:
+        raise TrainfreeError("no score shard exists yet; run the pool scoring first")
+    return _atomic_frame(pd.concat(frames, ignore_index=True), Path(out))
 
 
 def seconds_per_arch(scores: pd.DataFrame) -> pd.Series:
@@ -132,4 +160,5 @@ def seconds_per_arch(scores: pd.DataFrame) -> pd.Series:
     return scores.groupby("arch_id")["seconds"].sum(min_count=1)
 
 
-__all__ = ["convert_wide", "read_scores", "score_pool", "seconds_per_arch", "wide_to_tidy"]
+__all__ = ["convert_wide", "gather_shards", "n_shards", "pool_archs", "read_scores", "score_pool", "score_shard",
+           "seconds_per_arch", "wide_to_tidy"]
