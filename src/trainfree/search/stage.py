@@ -13,7 +13,13 @@ import pandas as pd
 from trainfree.errors import TrainfreeError
 from trainfree.search.best_of_n import best_of_n_table
 from trainfree.search.hnas import NB201_SETTINGS, HnasSettings, hnas_nb201
-from trainfree.search.pool import gather_shards, read_scores, score_shard, seconds_per_arch, wide_to_tidy
+from trainfree.search.pool import (
+    gather_shards,
+    read_scores,
+    score_shard,
+    seconds_per_arch,
+    wide_to_tidy,
+)
 from trainfree.search.report import best_of_n_report, budget_figure, hnas_report
 
 
