@@ -239,7 +239,7 @@ def test_search_workflow_tiny_end_to_end(tmp_path):
     best = pd.read_csv(out / "tables" / "search_best_of_n_raw.csv")
     assert set(best.metric) == {"naswot", "ntk_trace", "ntk_condnum", "nwot"}
     assert (best[best.metric == "nwot"].n_pool == 9445).all() and (best[best.metric == "naswot"].n_pool <= 24).all()
-    assert set(best[best.metric == "nwot"].naswot_published.dropna()) == {92.44, 92.81, 68.62, 69.48, 41.31, 43.10}
+    assert set(best[best.metric == "nwot"].naswot_published.dropna()) == {92.44, 68.62, 41.31}  # N=10 only
     runs = pd.read_csv(out / "search" / "hnas_runs.csv")
     assert list(runs.seed) == [0, 1] and runs.observation.str.contains("substitute").all()
     assert (out / "tables" / "search_hnas.md").is_file() and (out / "figures" / "search_budget.png").is_file()
