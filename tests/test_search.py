@@ -130,7 +130,7 @@ def test_hnas_deterministic_for_a_seed():
     a = hnas_search(m, k, lambda i: y[i], SMALL, seed=4)
     b = hnas_search(m, k, lambda i: y[i], SMALL, seed=4)
     assert a.chosen == b.chosen and a.params == b.params and a.observed == b.observed
-    assert len(set(a.chosen)) == SMALL.n_evals and 3 not in a.chosen
+    assert len(set(a.chosen)) == SMALL.n_evals
     assert [p[1] for p in a.params[:3]] == [-2.0, -2.0, -2.0] and [p[0] for p in a.params[:3]] == [0.0, 0.5, 1.0]
     assert a.best == a.chosen[int(np.argmax(a.observed))]
     assert a.pool_size == sorted(a.pool_size) and a.pool_size[-1] == int(a.in_pool.sum())
