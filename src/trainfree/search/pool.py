@@ -127,7 +127,7 @@ def score_shard(space: str, n: int, seed: int, shard: int, shard_size: int, metr
 
 def score_pool(space: str, n: int, seed: int, metrics: Sequence[str], out_dir: str | os.PathLike, *,
                shard_size: int = 25, progress: bool = True, **kwargs) -> pd.DataFrame:
-    """Score the whole pool shard by shard under ``out_dir`` (``shard_{k:05d}.parquet``).
+    """Score the whole pool shard by shard under ``out_dir`` (``shard_{k}.parquet``, the workflow's names).
 
     A shard already on disk is not recomputed, so an interrupted run resumes. ``kwargs``
     go to :func:`score_shard` (dataset, root, batch_size, model_kwargs, …). Returns every
@@ -138,7 +138,7 @@ def score_pool(space: str, n: int, seed: int, metrics: Sequence[str], out_dir: s
     out = Path(out_dir)
     frames = []
     for k in tqdm(range(n_shards(n, shard_size)), desc=f"score pool ({n} archs)", disable=not progress):
-        f = out / f"shard_{k:05d}.parquet"
+        f = out / f"shard_{k}.parquet"
         if not f.is_file():
             score_shard(space, n, seed, k, shard_size, metrics, f, **kwargs)
         frames.append(pd.read_parquet(f))
