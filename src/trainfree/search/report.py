@@ -38,7 +38,9 @@ def best_of_n_report(df: pd.DataFrame, source: str) -> pd.DataFrame:
     out["random"] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(out.random_mean, out.random_std)]
     paper = []
     for r in out.itertuples():
-        p = NASWOT_SEARCH.get(int(r.n)) if r.metric in NASWOT_NAMES and r.dataset in DATASETS else None
+        # published numbers only where N archs were really drawn (not capped by a small pool)
+        ok = r.metric in NASWOT_NAMES and r.dataset in DATASETS and int(r.n_drawn) == int(r.n)
+        p = NASWOT_SEARCH.get(int(r.n)) if ok else None
         paper.append(f"{p[DATASETS.index(r.dataset)]:.2f}" if p else "")
     out["naswot_published"] = paper
     return out[["scores", "metric", "n", "n_drawn", "dataset", "ours", "naswot_published", "random", "optimum",
