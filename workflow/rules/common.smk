@@ -10,7 +10,7 @@ FETCHED = [f"{R}/data/fetched.json"] if config["downloads"]["assets"] else []
 
 
 def all_targets():
-    out = search_targets() if "search" in config["outputs"] else []  # search.smk
+    out = list(SEARCH_TARGETS) if "search" in config["outputs"] else []  # search.smk
     if "suitezero" in config["outputs"]:
         out += [f"{R}/tables/suitezero_validation.csv", f"{R}/tables/unification_matrix.csv",
                 f"{R}/figures/unification_heatmap.pdf", f"{R}/provenance.json"]

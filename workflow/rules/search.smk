@@ -8,15 +8,12 @@ SEARCH_SHARDS = list(range(-(-SEARCH["pool"]["n"] // SEARCH["pool"]["shard_size"
 SEARCH_HNAS = SEARCH_POOL and {SEARCH["hnas"]["trace_metric"], SEARCH["hnas"]["cond_metric"]} <= set(
     SEARCH["pool"]["metrics"]
 )
-
-
-def search_targets():
-    out = [f"{R}/tables/search_best_of_n.csv", f"{R}/provenance.json"]
-    if SEARCH_POOL:
-        out.append(f"{R}/figures/search_budget.pdf")
-    if SEARCH_HNAS:
-        out.append(f"{R}/tables/search_hnas.csv")
-    return out
+# what `rule all` builds when `outputs` lists search (read by all_targets in common.smk)
+SEARCH_TARGETS = (
+    [f"{R}/tables/search_best_of_n.csv", f"{R}/provenance.json"]
+    + ([f"{R}/figures/search_budget.pdf"] if SEARCH_POOL else [])
+    + ([f"{R}/tables/search_hnas.csv"] if SEARCH_HNAS else [])
+)
 
 
 ruleorder: search_budget > figure
