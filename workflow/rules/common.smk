@@ -53,7 +53,7 @@ TARGET_KEYS = ("study", "space", "data.dataset", "training.epochs", "training.se
 
 
 def all_targets():
-    out = []
+    out = list(SEARCH_TARGETS) if "search" in config["outputs"] else []  # search.smk
     if "suitezero" in config["outputs"]:
         out += [f"{R}/tables/suitezero_validation.csv", f"{R}/tables/unification_matrix.csv",
                 f"{R}/figures/unification_heatmap.pdf", f"{R}/tables/unification_accuracy.csv",
