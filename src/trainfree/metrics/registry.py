@@ -55,7 +55,7 @@ def register_metric(
 
 
 # metric family modules; importing one registers its metrics
-FAMILIES: tuple[str, ...] = ("activation", "cost", "gradient")
+FAMILIES: tuple[str, ...] = ("activation", "cost", "saliency", "jacobian", "ntk", "zico", "synflow", "zen")
 
 
 def _load_builtin() -> None:
