@@ -67,7 +67,7 @@ def ref_plain(model, x, y):
     return sum(float((mod.weight.detach() * mod.weight.grad).sum()) for mod in _weights(m))
 
 
-def ref_fisher(model, x, y):
+def ref_fisher_channel(model, x, y):
     m = copy.deepcopy(model).train()
     acts, grads = [], []
 
@@ -88,7 +88,8 @@ def ref_fisher(model, x, y):
     return total
 
 
-def ref_fisher_zc(model, x, y):
+def ref_fisher(model, x, y):
+    """zero-cost-nas: each channel's value broadcast to its fan-in weights, then summed."""
     m = copy.deepcopy(model).train()
     acts, grads, fans = [], [], []
 
@@ -259,7 +260,7 @@ REFERENCES = {
     "grad_norm": ref_grad_norm, "snip": ref_snip, "grasp": ref_grasp, "fisher": ref_fisher,
     "synflow": ref_synflow, "jacob_cov": ref_jacob_cov, "plain": ref_plain,
     "l2_norm": ref_l2_norm, "epe_nas": ref_epe_nas, "zen": ref_zen, "zico": ref_zico,
-    "ntk_trace": ref_ntk_trace, "ntk_condnum": ref_ntk_condnum, "fisher_zc": ref_fisher_zc,
+    "ntk_trace": ref_ntk_trace, "ntk_condnum": ref_ntk_condnum, "fisher_channel": ref_fisher_channel,
 }
 
 
@@ -336,7 +337,7 @@ def test_directions():
     for name in ALL:
         assert get_metric(name).higher_is_better == (name not in lower), name
     assert not get_metric("synflow").needs_data and not get_metric("l2_norm").needs_data
-    for name in ("grad_norm", "snip", "grasp", "fisher", "fisher_zc", "plain", "ntk_trace", "zico", "epe_nas"):
+    for name in ("grad_norm", "snip", "grasp", "fisher", "fisher_channel", "plain", "ntk_trace", "zico", "epe_nas"):
         assert get_metric(name).needs_labels, name
 
 

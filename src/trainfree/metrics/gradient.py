@@ -23,7 +23,7 @@ from trainfree.metrics.zico import zico_grads
 
 ALL: tuple[str, ...] = (
     "grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov", "plain", "l2_norm",
-    "epe_nas", "zen", "zico", "ntk_trace", "ntk_condnum", "fisher_zc",
+    "epe_nas", "zen", "zico", "ntk_trace", "ntk_condnum", "fisher_channel",
 )
 
 __all__ = [

@@ -39,20 +39,19 @@ def plain(ctx) -> float:
     return float(sum((w.detach().double() * g.double()).sum() for w, g in zip(ce.weights, ce.grads)))
 
 
-@register_metric("fisher", higher_is_better=True, needs_labels=True, passes=("forward", "ce_grad"))
-def fisher(ctx) -> float:
-    """Σ_layer-calls Σ_k ½ · mean_i (Σ_hw a_ikhw · ∂L/∂a_ikhw)² (Theis et al. 2018).
+def _channel_fisher(ctx) -> list[tuple[nn.Module, float]]:
+    """Per Conv/Linear call: (layer, Σ_k F_k) with F_k = ½ · mean_i (Σ_hw a_ikhw · ∂L/∂a_ikhw)².
 
-    a = output of each Conv2d/Linear call (n, K, H, W) or (n, K); channel k; i the sample.
-    Activations and their gradients come from the shared cross-entropy pass.
+    a = output of the call (n, K, H, W) or (n, K); channel k; i the sample; the
+    activations and their gradients come from the shared cross-entropy pass.
     """
     ce = _ce(ctx)
-    total = 0.0
-    for a, g in zip(ce.acts, ce.act_grads):
-        prod = (a.double() * g.double())
+    out = []
+    for (m, _o), a, g in zip(_forward(ctx).calls, ce.acts, ce.act_grads):
+        prod = a.double() * g.double()
         per = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
-        total += float((0.5 * per.pow(2).mean(0)).sum())
-    return total
+        out.append((m, float((0.5 * per.pow(2).mean(0)).sum())))
+    return out
 
 
 def _fan_in(m: nn.Module) -> int:
@@ -60,23 +59,26 @@ def _fan_in(m: nn.Module) -> int:
     return int(m.weight[0].numel())
 
 
-@register_metric("fisher_zc", higher_is_better=True, needs_labels=True, passes=("forward", "ce_grad"))
-def fisher_zc(ctx) -> float:
-    """``fisher`` aggregated as zero-cost-nas / NAS-Bench-Suite-Zero do: Σ_l fan_in_l · Σ_k F_lk.
+@register_metric("fisher", higher_is_better=True, needs_labels=True, passes=("forward", "ce_grad"))
+def fisher(ctx) -> float:
+    """Fisher (Theis et al. 2018) as zero-cost-nas and NAS-Bench-Suite-Zero compute it.
 
-    F_lk = ½ · mean_i (Σ_hw a·∂L/∂a)² per output channel k as in ``fisher``; the reference
-    code broadcasts each channel's value to all fan_in_l = C_in·kh·kw weights of that
-    channel before summing, which weights layers by their fan-in. A named variant, so
-    that ``fisher`` keeps the plain per-channel definition.
+    Σ_l fan_in_l · Σ_k F_lk, F_lk = ½ · mean_i (Σ_hw a·∂L/∂a)² per output channel k of
+    each Conv2d/Linear call l (see ``fisher_channel``). The reference code gives each
+    channel's value to every one of the fan_in_l = C_in/groups·kh·kw (Linear: in_features)
+    weights of that channel and sums them, so layers count in proportion to their fan-in;
+    every published fisher number is on this definition.
     """
-    ce = _ce(ctx)
-    fwd = _forward(ctx)
-    total = 0.0
-    for (m, _o), a, g in zip(fwd.calls, ce.acts, ce.act_grads):
-        prod = (a.double() * g.double())
-        per = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
-        total += _fan_in(m) * float((0.5 * per.pow(2).mean(0)).sum())
-    return total
+    return float(sum(_fan_in(m) * f for m, f in _channel_fisher(ctx)))
+
+
+@register_metric("fisher_channel", higher_is_better=True, needs_labels=True, passes=("forward", "ce_grad"))
+def fisher_channel(ctx) -> float:
+    """Σ_l Σ_k F_lk: the per-channel Fisher sum without the fan-in weighting of ``fisher``.
+
+    A variant (not what the published fisher numbers compute): each channel counted once.
+    """
+    return float(sum(f for _m, f in _channel_fisher(ctx)))
 
 
 @register_metric("grasp", higher_is_better=True, needs_labels=True, passes=("forward", "ce_grad"))
