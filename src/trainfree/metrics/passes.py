@@ -32,7 +32,7 @@ correlation matrices; the resulting NaN/inf is stored as NaN by the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -59,23 +59,27 @@ class ForwardPass:
     """Train-mode forward of the scoring batch, graph kept.
 
     ``x``: (n,3,H,W) leaf requiring grad; ``logits``: (n, classes); ``calls``: one
-    (layer, output) pair per Conv/Linear call; ``bn_stats``: per BatchNorm module its
-    batch mean and biased variance, each (C,), detached.
+    (layer, output) pair per Conv/Linear call; ``inputs``: the input of each of those
+    calls, detached (same order); ``bn_stats``: per BatchNorm module its batch mean and
+    biased variance, each (C,), detached.
     """
 
     x: torch.Tensor
     logits: torch.Tensor
     calls: list[tuple[nn.Module, torch.Tensor]]
     bn_stats: dict[nn.Module, tuple[torch.Tensor, torch.Tensor]]
+    inputs: list[torch.Tensor] = field(default_factory=list)
 
 
 def forward_pass(model: nn.Module, x: torch.Tensor) -> ForwardPass:
     """One train-mode forward with hooks on every layer and BatchNorm (see ``ForwardPass``)."""
     calls: list[tuple[nn.Module, torch.Tensor]] = []
+    inputs: list[torch.Tensor] = []
     bn_stats: dict[nn.Module, tuple[torch.Tensor, torch.Tensor]] = {}
 
-    def on_layer(m: nn.Module, _i: tuple, o: torch.Tensor) -> None:
+    def on_layer(m: nn.Module, i: tuple, o: torch.Tensor) -> None:
         calls.append((m, o))
+        inputs.append(i[0].detach())
 
     def on_bn(m: nn.Module, i: tuple, _o: torch.Tensor) -> None:
         a = i[0].detach()
@@ -92,7 +96,7 @@ def forward_pass(model: nn.Module, x: torch.Tensor) -> ForwardPass:
     finally:
         for h in hooks:
             h.remove()
-    return ForwardPass(xg, logits, calls, bn_stats)
+    return ForwardPass(xg, logits, calls, bn_stats, inputs)
 
 
 def _forward(ctx) -> ForwardPass:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from trainfree.errors import TrainfreeError
 
-PASSES = ("relu_kernel", "ce_grad", "ntk", "cost", "copy", "forward", "input_jacobian", "zico_grad")
+PASSES = ("relu_kernel", "ce_grad", "ntk", "ntk_bnfixed", "cost", "copy", "forward", "input_jacobian", "zico_grad")
 
 
 @dataclass(frozen=True)
