@@ -485,3 +485,30 @@ def test_ntk_hnas_definition_small_case():
         ctx = ScoringContext(copy.deepcopy(net), x, y)
         m_eng = score_network(ctx, resolve("ntk_trace"))["ntk_trace"][0]
         assert m_eng == pytest.approx(_m_kappa(hnas)[0], rel=1e-5)
+
+
+def test_epe_nas_more_than_100_classes_skips_singletons():
+    """Above 100 classes the reference skips a class seen once; the score is Σ|s_c − s_c'|/#kept."""
+    from trainfree.metrics.jacobian import epe_nas_score
+
+    j = np.array([[1.0, 2, 3], [1, 2, 4], [3, 1, 0], [0, 1, 3], [2, 2, 1], [5, 0, 1]])
+    y = np.array([0, 0, 7, 4, 4, 4])  # class 7 has a single sample
+    eps = 1e-5
+
+    def s(rows):
+        r = np.corrcoef(rows)
+        return np.log(np.abs(r) + eps).sum()
+
+    s0, s4 = s(j[:2]), s(j[3:])
+    assert epe_nas_score(j, y, 10) == pytest.approx(abs(s0) + abs(s4) + abs(math.log(1 + eps)))
+    s0n, s4n = s0 / 2, s4 / 3
+    assert epe_nas_score(j, y, 120) == pytest.approx(2 * abs(s0n - s4n) / 2)
+    # and through the engine on a 120-class network, with singleton classes in the batch
+    torch.manual_seed(0)
+    net = nb201.build_model(ARCHS[0], C=8, N=1, num_classes=120)
+    x = torch.randn(8, 3, 16, 16, generator=torch.Generator().manual_seed(2))
+    yy = torch.tensor([0, 0, 5, 5, 5, 9, 17, 3])
+    jac = _input_jacobian(net, x)
+    got = score_network(ScoringContext(copy.deepcopy(net), x, yy), resolve("epe_nas"))["epe_nas"][0]
+    assert got == pytest.approx(epe_nas_score(jac, yy.numpy(), 120), rel=1e-6)
+    assert got != pytest.approx(epe_nas_score(jac, yy.numpy(), 10), rel=1e-3)

@@ -49,29 +49,38 @@ def jacob_cov(ctx) -> float:
         return float(-np.sum(np.log(lam + EPS_CORR) + 1.0 / (lam + EPS_CORR)))
 
 
-@register_metric("epe_nas", higher_is_better=True, needs_labels=True, passes=("forward", "input_jacobian"))
-def epe_nas(ctx) -> float:
-    """EPE-NAS (Lopes et al. 2021): per-class Jacobian correlation score.
+def epe_nas_score(j: np.ndarray, y: np.ndarray, n_classes: int) -> float:
+    """EPE-NAS score of input Jacobian rows ``j`` (n, D) with labels ``y`` (n,).
 
-    With J as in ``jacob_cov`` and J_c its rows of class c (classes present in the
-    batch): s_c = Σ_ij log(|corrcoef(J_c)|_ij + ε), ε = 1e-5 (a class with one sample
-    gives s_c = log(1 + ε)). Score = Σ_c |s_c| for ≤ 100 classes; above 100 classes
-    s_c is divided by the class size and the score is Σ_c Σ_c' |s_c − s_c'| / #classes.
+    Per class c present in ``y``: s_c = Σ_ij log(|corrcoef(J_c)|_ij + ε), ε = 1e-5.
+    ``n_classes`` ≤ 100: score = Σ_c |s_c|, a class with one sample counting
+    s_c = log(1 + ε). ``n_classes`` > 100: s_c is divided by the class size, classes with
+    a single sample are skipped (the reference code's ``len()`` of a 0-d correlation
+    fails and it ``continue``s), and score = Σ_c Σ_c' |s_c − s_c'| / #classes kept.
     """
-    j = _jac(ctx)
-    y = ctx.y.cpu().numpy()
-    n_classes = int(_forward(ctx).logits.shape[1])
     per: dict[int, float] = {}
     for c in np.unique(y):
         rows = j[y == c]
         if len(rows) == 1:
-            s = math.log(1.0 + EPS_CORR)
-        else:
-            s = float(np.sum(np.log(np.abs(_corrcoef(rows)) + EPS_CORR)))
             if n_classes > 100:
-                s /= len(rows)
-        per[int(c)] = s
+                continue
+            per[int(c)] = math.log(1.0 + EPS_CORR)
+            continue
+        s = float(np.sum(np.log(np.abs(_corrcoef(rows)) + EPS_CORR)))
+        per[int(c)] = s / len(rows) if n_classes > 100 else s
     vals = np.array(list(per.values()))
     if n_classes <= 100:
         return float(np.abs(vals).sum())
+    if not len(vals):
+        return 0.0
     return float(np.abs(vals[:, None] - vals[None, :]).sum() / len(vals))
+
+
+@register_metric("epe_nas", higher_is_better=True, needs_labels=True, passes=("forward", "input_jacobian"))
+def epe_nas(ctx) -> float:
+    """EPE-NAS (Lopes et al. 2021): per-class Jacobian correlation score (``epe_nas_score``).
+
+    J = the input Jacobian of Σ logits as in ``jacob_cov``; the number of classes is the
+    width of the network's output.
+    """
+    return epe_nas_score(_jac(ctx), ctx.y.cpu().numpy(), int(_forward(ctx).logits.shape[1]))
