@@ -131,3 +131,19 @@ def test_activation_units_data_independent_and_deterministic():
     # cells: 3*8192 + 3*4096 + 3*2048; resblocks conv_a, conv_b: (8192 + 4096) + (4096 + 2048); lastact 2048
     expected = 3 * (8192 + 4096 + 2048) + (8192 + 4096) + (4096 + 2048) + 2048
     assert a["activation_units"][0] == expected
+
+
+def test_logdet_follows_mellors_slogdet():
+    """log|det K| whatever the sign (as hooklogdet returns ld), -inf when singular."""
+    from trainfree.metrics.activation import logdet
+
+    assert logdet(np.array([[1.0, 2.0], [2.0, 1.0]])) == pytest.approx(math.log(3.0))  # det = -3
+    assert logdet(np.array([[2.0, 0.0], [0.0, 3.0]])) == pytest.approx(math.log(6.0))
+    assert logdet(np.ones((3, 3))) == float("-inf")
+
+
+def test_zen_is_marked_as_ignoring_trained_weights():
+    from trainfree.metrics import get_metric
+
+    assert not get_metric("zen").uses_weights
+    assert get_metric("naswot").uses_weights and get_metric("synflow").uses_weights

@@ -135,9 +135,15 @@ def _kernel(ctx) -> ReluKernel:
 
 
 def logdet(K: np.ndarray) -> float:
-    """log|K| by slogdet; -inf (stored as NaN) when K is singular."""
-    sign, ld = np.linalg.slogdet(K)
-    return float(ld) if sign > 0 else float("-inf")
+    """log|det K| by ``slogdet``, whatever its sign, as Mellor et al.'s ``hooklogdet`` returns.
+
+    K is positive semi-definite in exact arithmetic; a negative sign only comes from
+    round-off on a nearly singular K, where the reference still returns log|det K|.
+    A singular K (sign 0) gives -inf, which the engine stores as NaN (tables report tau
+    with those archs dropped and with them ranked last, as the reference's -inf does).
+    """
+    _sign, ld = np.linalg.slogdet(K)
+    return float(ld)
 
 
 @register_metric("naswot", higher_is_better=True, passes=("relu_kernel",))

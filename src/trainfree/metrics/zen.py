@@ -59,7 +59,7 @@ def zen_score(model: nn.Module, input_shape: tuple[int, ...], seed: int = ZEN_SE
     return float(score)
 
 
-@register_metric("zen", higher_is_better=True, needs_data=False, passes=("copy",))
+@register_metric("zen", higher_is_better=True, needs_data=False, passes=("copy",), uses_weights=False)
 def zen(ctx) -> float:
     """Zen-score (Lin et al., ICCV 2021), NAS-Bench-Suite-Zero procedure (see ``zen_score``).
 
