@@ -36,9 +36,9 @@ PROXY_FILE = "nb201/nb201_zc_proxies_cifar10_suitezero.csv"
 ACC_FILE = "nb201/nb201_cifar10_v1_1.csv"
 IMAGES_FILE = "images/cifar10_partial_5506.npz"
 #: our named variants compared with a published column: variant -> our metric name
-VARIANTS: dict[str, str] = {"fisher_zc": "fisher"}
+VARIANTS: dict[str, str] = {"fisher_channel": "fisher"}
 #: metrics scored besides the 13 published ones (variants, HNAS unification analysis)
-EXTRA_METRICS: tuple[str, ...] = ("fisher_zc", "zico", "ntk_trace", "ntk_condnum")
+EXTRA_METRICS: tuple[str, ...] = ("fisher_channel", "zico", "ntk_trace", "ntk_condnum")
 
 
 def default_bench_root() -> Path:
