@@ -23,6 +23,7 @@ from trainfree.analysis.correlation import correlation_table
 from trainfree.analysis.das import ablation_table
 from trainfree.benchmarks import GT_COLUMNS, describe, load_ground_truth, select
 from trainfree.data import load_dataset, normalise, num_classes, scoring_batch
+from trainfree.errors import TrainfreeError
 from trainfree.metrics import get_metric, score_archs
 from trainfree.metrics.engine import wide_scores
 from trainfree.render import figures
@@ -84,8 +85,12 @@ def sample(cfg: dict, out: str) -> pd.DataFrame:
 
 
 def shard_of(df: pd.DataFrame, shard: int, n_shards: int) -> pd.DataFrame:
-    """Rows ``shard, shard + n_shards, ...`` (stable, order-independent of other shards)."""
-    return df.iloc[shard::n_shards]
+    """Contiguous block ``shard`` (0-based) of ``n_shards`` near-equal blocks of rows, so that
+    concatenating shards 0..n-1 gives back ``df`` in its order for any ``n_shards``."""
+    if not 0 <= shard < n_shards:
+        raise TrainfreeError(f"shard {shard} out of range for {n_shards} shards (0..{n_shards - 1})")
+    bounds = np.linspace(0, len(df), n_shards + 1).round().astype(int)
+    return df.iloc[bounds[shard]:bounds[shard + 1]]
 
 
 # ------------------------------------------------------------------------------ score

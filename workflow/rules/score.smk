@@ -1,4 +1,5 @@
-# Scoring with every configured metric, sharded; k = fast-training steps before scoring.
+# Scoring with every configured metric, sharded (scatter "score"); k = fast-training steps
+# before scoring. Shard count: `--set-scatter score=N`; torch threads: `--set-threads score_shard=T`.
 
 
 rule score_shard:
@@ -6,15 +7,17 @@ rule score_shard:
         sample=f"{R}/sample.parquet",
         batch=f"{R}/data/scoring_batch.npz",
     output:
-        f"{R}/scores/k{{k}}/shard{{shard}}.parquet",
+        f"{R}/scores/k{{k}}/shard{{scatteritem}}.parquet",
     conda:
         "../envs/trainfree.yaml"
     log:
-        f"{R}/logs/score_k{{k}}_shard{{shard}}.log",
+        f"{R}/logs/score_k{{k}}_shard{{scatteritem}}.log",
     benchmark:
-        f"{R}/benchmarks/score_k{{k}}_shard{{shard}}.tsv"
+        f"{R}/benchmarks/score_k{{k}}_shard{{scatteritem}}.tsv"
+    threads: 1
     params:
-        n_shards=len(SHARDS),
+        shard=scatter_shard,
+        n_shards=scatter_count,
         device=DEVICE,
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
@@ -24,7 +27,8 @@ rule score_shard:
 
 rule gather_scores:
     input:
-        expand(f"{R}/scores/k{{k}}/shard{{shard}}.parquet", k=FAST_STEPS, shard=SHARDS),
+        # k outer, shard inner: the gathered rows keep the sample's order for any shard count
+        [p for k in FAST_STEPS for p in gather.score(f"{R}/scores/k{k}/shard{{scatteritem}}.parquet")],
     output:
         f"{R}/scores.parquet",
     conda:

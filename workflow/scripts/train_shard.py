@@ -1,6 +1,6 @@
 from trainfree.pipeline import run_logged, train_shard
 
 sm = snakemake  # noqa: F821
-run_logged(sm.log[0], train_shard, sm.config, sm.input.sample, int(sm.wildcards.shard),
+run_logged(sm.log[0], train_shard, sm.config, sm.input.sample, sm.params.shard,
            sm.params.n_shards, sm.output[0], checkpoint_root=sm.params.checkpoints,
            device=sm.params.device, threads=sm.threads)
