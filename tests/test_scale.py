@@ -59,7 +59,7 @@ def test_one_and_three_shards_give_identical_tables(tmp_path):
     r = run_tiny(tmp_path, "--cores", "2", "-q", "--set-scatter", "score=1", "train=1", targets=TARGETS)
     assert r.returncode == 0, r.stderr[-3000:]
     out = tmp_path / "results" / "tiny"
-    assert sorted(p.name for p in (out / "scores" / "k2").iterdir()) == ["shard1-of-1.parquet"]
+    assert sorted(p.name for p in (out / "scores" / "k0").iterdir()) == ["shard1-of-1.parquet"]
     one = {t: (pd.read_csv if t.endswith(".csv") else pd.read_parquet)(tmp_path / t) for t in TARGETS}
 
     r = run_tiny(tmp_path, "--cores", "2", "-q", "--set-scatter", "score=3", "train=3", targets=TARGETS)
@@ -74,3 +74,41 @@ def test_one_and_three_shards_give_identical_tables(tmp_path):
     assert scores.arch_id.nunique() == 7 and set(scores.fast_steps) == {0} and len(scores) == 7 * 3
     for t in TARGETS:
         pd.testing.assert_frame_equal(without_timings(one[t]), without_timings(three[t]))
+
+
+def test_throughput_cpu_path_one_and_two_workers(capsys):
+    """The GPU throughput benchmark's code path, on the CPU: per-metric ms, archs/s, workers."""
+    import argparse
+
+    import torch
+
+    from trainfree import bench
+    from trainfree.data import scoring_batch
+    from trainfree.spaces import nb201
+
+    archs = nb201.sample(3, 0)
+    batch = scoring_batch("digits", 8, 0)
+    kw = {"C": 4, "N": 1}
+    metrics = ["naswot", "grad_norm", "fisher"]
+    one = bench.run_throughput(archs, metrics, batch, device="cpu", model_kwargs=kw, workers=1, threads=1)
+    two = bench.run_throughput(archs, metrics, batch, device="cpu", model_kwargs=kw, workers=2, threads=1)
+    for tp in (one, two):
+        assert tp.archs == 3 and len(tp.arch_s) == 3 and list(tp.metric_s) == metrics
+        assert all(len(v) == 3 and min(v) > 0 for v in tp.metric_s.values())
+        assert tp.wall_s > 0 and tp.archs_per_s == 3 / tp.wall_s and tp.peak_bytes > 0
+    assert (one.workers, two.workers, two.threads) == (1, 2, 1)
+    # a bad metric in a worker is reported, not waited on forever
+    with pytest.raises(RuntimeError, match="bench worker failed"):
+        bench.run_throughput(archs, ["no_such_metric"], batch, device="cpu", model_kwargs=kw, workers=2)
+
+    ap = argparse.ArgumentParser()
+    bench.register(ap.add_subparsers())
+    args = ap.parse_args(["bench", "--throughput", "--archs", "2", "--batch-size", "8", "--dataset", "digits",
+                          "--C", "4", "--N", "1", "--metrics", "naswot,params", "--device", "cpu"])
+    threads = torch.get_num_threads()
+    assert args.func(args) == 0
+    torch.set_num_threads(threads)
+    text = capsys.readouterr().out
+    assert "whole suite (+ build)" in text and "archs/s:" in text and "peak RSS" in text
+    assert [line.split()[0] for line in text.splitlines() if line.startswith(("naswot ", "params "))] == [
+        "naswot", "params"]

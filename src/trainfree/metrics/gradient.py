@@ -202,12 +202,12 @@ def fisher(ctx) -> float:
     Activations and their gradients come from the shared cross-entropy pass.
     """
     ce = _ce(ctx)
-    total = 0.0
+    total = 0.0  # accumulated on the device: one host sync per metric, not per layer
     for a, g in zip(ce.acts, ce.act_grads):
         prod = (a.double() * g.double())
         per = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
-        total += float((0.5 * per.pow(2).mean(0)).sum())
-    return total
+        total = total + (0.5 * per.pow(2).mean(0)).sum()
+    return float(total)
 
 
 def _fan_in(m: nn.Module) -> int:
@@ -226,12 +226,12 @@ def fisher_zc(ctx) -> float:
     """
     ce = _ce(ctx)
     fwd = _forward(ctx)
-    total = 0.0
+    total = 0.0  # accumulated on the device: one host sync per metric, not per layer
     for (m, _o), a, g in zip(fwd.calls, ce.acts, ce.act_grads):
         prod = (a.double() * g.double())
         per = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
-        total += _fan_in(m) * float((0.5 * per.pow(2).mean(0)).sum())
-    return total
+        total = total + _fan_in(m) * (0.5 * per.pow(2).mean(0)).sum()
+    return float(total)
 
 
 @register_metric("grasp", higher_is_better=True, needs_labels=True, passes=("forward", "ce_grad"))
@@ -252,11 +252,11 @@ def grasp(ctx) -> float:
             hg = (None,) * len(ce.weights)
     ce.graph_grads = None  # free the double-backward graph
     _clear_grads(ctx.model)
-    total = 0.0
+    total = 0.0  # accumulated on the device: one host sync per metric, not per layer
     for w, h in zip(ce.weights, hg):
         if h is not None:
-            total += float((-w.detach().double() * h.double()).sum())
-    return total
+            total = total + (-w.detach().double() * h.double()).sum()
+    return float(total)
 
 
 # --------------------------------------------------------------------------- Jacobian metrics
