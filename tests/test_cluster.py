@@ -74,12 +74,12 @@ def test_tiny_study_on_slurm_equals_local_run(tmp_path):
     # ground truth, correlations, DAS ablation: every one a Slurm job
     assert len(job_ids) == 13, r.stderr[-5000:]
     acct = subprocess.run(["sacct", "-X", "--parsable2", "-j", ",".join(job_ids),
-                           "--format=JobID,JobName%40,Partition,AllocCPUS,State,ExitCode,Elapsed"],
+                           "--format=JobID,Partition,AllocCPUS,State,ExitCode,Elapsed,Comment%60"],
                           capture_output=True, text=True, check=True).stdout
     print("\nSlurm jobs of the cluster run (sacct):\n" + acct)
     rows = [line.split("|") for line in acct.strip().splitlines()[1:]]
     assert sorted(row[0] for row in rows) == sorted(job_ids)
-    assert all(row[4] == "COMPLETED" and row[5] == "0:0" for row in rows), acct
+    assert all(row[3] == "COMPLETED" and row[4] == "0:0" for row in rows), acct
 
     for t in TABLES:
         pd.testing.assert_frame_equal(_read(local / "results" / "tiny" / t),

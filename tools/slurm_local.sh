@@ -108,6 +108,8 @@ SelectTypeParameters=CR_Core_Memory
 # accounting through slurmdbd, so that sacct reports finished jobs
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
+# keep the job comment (Snakemake writes the rule and wildcards there) for `sacct -o Comment`
+AccountingStoreFlags=job_comment
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=30
 JobCompType=jobcomp/none

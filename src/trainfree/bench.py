@@ -334,6 +334,10 @@ def handler(args: argparse.Namespace) -> int:
         root = str(img) if img.is_file() else None
         dataset = dataset if root else "digits"
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    if metrics == ["all"]:
+        from trainfree.metrics.registry import list_metrics
+
+        metrics = list_metrics()
     batch = scoring_batch(dataset, args.batch_size, args.seed, root=root)
     nb = scoring_batch(dataset, args.naswot_batch, args.seed, root=root) if args.naswot_batch else None
     archs = nb201.sample(args.archs, args.seed)
@@ -377,7 +381,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--archs", type=int, default=10, help="number of NB201 archs (nb201.sample(N, seed))")
     p.add_argument("--batch-size", type=int, default=64, help="scoring batch of the suite")
     p.add_argument("--naswot-batch", type=int, default=128, help="batch of the naswot-alone row (0: skip)")
-    p.add_argument("--metrics", default=",".join(DEFAULT_SUITE), help="comma-separated metric names")
+    p.add_argument("--metrics", default=",".join(DEFAULT_SUITE), help="comma-separated metric names, or all (every registered metric)")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:i]")
     p.add_argument("--dataset", default="cifar10", help="dataset of the scoring batch")
     p.add_argument("--data-root", default=None,
