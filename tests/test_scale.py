@@ -112,3 +112,16 @@ def test_throughput_cpu_path_one_and_two_workers(capsys):
     assert "whole suite (+ build)" in text and "archs/s:" in text and "peak RSS" in text
     assert [line.split()[0] for line in text.splitlines() if line.startswith(("naswot ", "params "))] == [
         "naswot", "params"]
+
+
+def test_gather_skips_empty_shards(tmp_path):
+    from trainfree.pipeline import gather, write_parquet
+
+    full = pd.DataFrame({"arch_id": ["a", "b"], "value": [1.5, 2.5]})
+    write_parquet(full.iloc[:1], tmp_path / "s1.parquet")
+    write_parquet(pd.DataFrame({"arch_id": pd.Series([], dtype=object), "value": pd.Series([], dtype=object)}),
+                  tmp_path / "s2.parquet")  # an empty shard, as a shard with no archs writes it
+    write_parquet(full.iloc[1:], tmp_path / "s3.parquet")
+    out = gather([str(tmp_path / f"s{i}.parquet") for i in (1, 2, 3)], str(tmp_path / "all.parquet"))
+    pd.testing.assert_frame_equal(out, full)
+    assert pd.read_parquet(tmp_path / "all.parquet").value.dtype == "float64"

@@ -140,7 +140,10 @@ def score_shard(cfg: dict, sample_path: str, batch_path: str, fast_steps: int, s
 
 
 def gather(paths: list[str], out: str) -> pd.DataFrame:
-    df = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    """Concatenate shard tables in order; empty shards (more shards than archs) are skipped
+    so that they cannot change the column dtypes."""
+    frames = [pd.read_parquet(p) for p in paths]
+    df = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     write_parquet(df, out)
     return df
 
