@@ -129,6 +129,7 @@ def score_shard(cfg: dict, sample_path: str, batch_path: str, fast_steps: int, s
     fast = None
     if fast_steps > 0:
         xtr, ytr, _, _ = _train_tensors(cfg)
+        xtr, ytr = xtr.to(device), ytr.to(device)  # once per shard: fast training runs on the device
         fcfg = _fast_config(cfg)
         fast = lambda model, arch: fast_train_steps(model, xtr, ytr, fast_steps, fcfg, cfg["scoring"]["seed"])  # noqa: E731
     df = score_archs(cfg["space"], archs, cfg["scoring"]["metrics"], batch,

@@ -117,7 +117,9 @@ def score_archs(
     Each network is initialised with a seed derived from (arch id, ``seed``), so values
     do not depend on the order of ``archs``. With ``fast_steps > 0``, ``fast_train(model,
     arch)`` trains the network in place before scoring; its wall time is the row's
-    ``fast_train_seconds`` (the same for every metric of that arch).
+    ``fast_train_seconds`` (the same for every metric of that arch). On a GPU the batch
+    is moved there once, networks are built there, and TF32 is switched off for the
+    process (scores in float32, as on the CPU).
     """
     from trainfree.spaces import get_space
 
@@ -126,6 +128,9 @@ def score_archs(
     x, y = batch if batch is not None else (None, None)
     if x is None and any(m.needs_data for m in ms):
         raise ValueError("these metrics need a scoring batch: " + ", ".join(m.name for m in ms if m.needs_data))
+    if torch.device(device).type == "cuda":  # float32 scores as on the CPU: no TF32, no AMP
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     if x is not None:  # the batch goes to the device once, not once per arch
         x, y = x.to(device), (None if y is None else y.to(device))
     rows = []
@@ -133,7 +138,7 @@ def score_archs(
     for arch in tqdm(archs, desc=f"score {space}", disable=not progress, mininterval=5):
         arch = sp.canonical(arch)
         seed_everything(derive_seed(arch, seed))
-        model = sp.build_model(arch, **(model_kwargs or {}))
+        model = sp.build_model(arch, **(model_kwargs or {})).to(device)  # fast training on the device too
         train_sec = 0.0
         if fast_steps > 0:
             if fast_train is None:
