@@ -32,7 +32,7 @@ TINY = {
     "study": "tiny",
     "model": {"C": 4, "N": 1},
     "sample": {"n": 6, "seed": 0},
-    "scoring": {"batch_size": 16, "fast_steps": [2], "shards": 2},
+    "scoring": {"batch_size": 16, "fast_steps": [2]},
     "training": {"epochs": 1, "max_train": 128, "max_test": 64},
     "analysis": {"n_boot": 20},
 }

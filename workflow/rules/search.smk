@@ -30,6 +30,8 @@ rule search_pool_shard:
         f"{R}/benchmarks/search_pool_{{shard}}.tsv"
     params:
         step="pool_shard",
+        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
         cache=f"{R}/cache",
         device=DEVICE,
     threads: 1
@@ -52,6 +54,8 @@ rule search_scores:
         f"{R}/logs/search_scores.log",
     params:
         step="gather",
+        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
     script:
         "../scripts/search.py"
 
@@ -75,6 +79,8 @@ rule search_best_of_n:
         f"{R}/benchmarks/search_best_of_n.tsv"
     params:
         step="best_of_n",
+        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
     script:
         "../scripts/search.py"
 
@@ -98,6 +104,8 @@ rule search_hnas:
         f"{R}/benchmarks/search_hnas.tsv"
     params:
         step="hnas",
+        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
     script:
         "../scripts/search.py"
 
@@ -116,5 +124,7 @@ rule search_budget:
         f"{R}/logs/search_budget.log",
     params:
         step="budget",
+        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
     script:
         "../scripts/search.py"
