@@ -20,6 +20,7 @@ include: "workflow/rules/score.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/render.smk"
+include: "workflow/rules/dtb.smk"
 
 
 rule all:

@@ -15,8 +15,8 @@ from conftest import ROOT
 
 import trainfree.dtb
 from trainfree.errors import TrainfreeError
-from trainfree.training.dtb import Protocol, augment, build, evaluate, load_data
-from trainfree.training.dtb_workflow import assemble_stage, sample_stage, train_stage
+from trainfree.training.dtb import augment, build, evaluate, load_data
+from trainfree.training.dtb_workflow import assemble_stage, protocol_of, sample_stage, train_stage
 
 NPZ = ROOT.parent / "shared" / "benchdata" / "images" / "cifar10_partial_5506.npz"
 pytestmark = pytest.mark.skipif(not NPZ.is_file(), reason=f"benchdata images missing: {NPZ}")
@@ -54,7 +54,7 @@ def test_loader_opens_and_checkpoints_reproduce_the_states(tiny_dtb):
     assert manifest["protocol"]["epochs"] == 2 and "states.csv" in manifest["files"]
     assert all(k in (path / "DATASHEET.md").read_text() for k in ("## Motivation", "## Limits"))
     # the final checkpoint evaluated again gives the table's final test and valid numbers exactly
-    data = load_data("cifar10", str(NPZ), Protocol.from_config(cfg["dtb"]))
+    data = load_data("cifar10", str(NPZ), protocol_of(cfg))
     for arch in d.archs.arch_id:
         net = d.checkpoint(arch, 2)
         st = d.states[(d.states.arch_id == arch) & (d.states.epoch == 2)].set_index("split")

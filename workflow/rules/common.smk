@@ -14,6 +14,8 @@ def all_targets():
     if "suitezero" in config["outputs"]:
         out += [f"{R}/tables/suitezero_validation.csv", f"{R}/tables/unification_matrix.csv",
                 f"{R}/figures/unification_heatmap.pdf", f"{R}/provenance.json"]
+    if "dtb" in config["outputs"]:
+        out += dtb_targets()
     if "study" not in config["outputs"]:
         return out
     figs = [f"{R}/figures/scatter_{m}.pdf" for m in config["scoring"]["metrics"]]

@@ -35,7 +35,11 @@ def _write_json(obj: object, path: str | Path) -> None:
 
 
 def protocol_of(cfg: dict) -> Protocol:
-    return Protocol.from_config(cfg["dtb"])
+    """The training protocol of ``cfg["dtb"]`` (``train_seed`` is the protocol's seed; ``seed`` samples)."""
+    d = {k: v for k, v in cfg["dtb"].items() if k != "seed"}
+    if "train_seed" in d:
+        d["seed"] = d.pop("train_seed")
+    return Protocol.from_config(d)
 
 
 def data_of(cfg: dict, protocol: Protocol):
@@ -158,3 +162,59 @@ Load with `trainfree.dtb.open(path)`; `.checkpoint(arch_id, epoch)` returns the 
   shared with other work when it was built on a CPU: compare them within one DTB only.
 - Uniform sampling of the space: no architectures from search methods, no `none`-free filtering.
 """
+
+
+# ------------------------------------------------------------- fast-training study on the DTB
+
+
+def score_stage(cfg: dict, dtb_dir: str, batch_path: str, shard: int, n_shards: int, out: str,
+                device: str = "cpu") -> pd.DataFrame:
+    """Score one shard of the DTB's archs at every checkpoint epoch and after k fast steps."""
+    import numpy as np
+    import torch
+
+    from trainfree.training.dtb_store import open_dtb
+    from trainfree.training.dtb_study import score_states
+    from trainfree.training.fast import TrainConfig
+
+    archs = open_dtb(dtb_dir, verify=False).archs.arch_id.tolist()[shard::n_shards]
+    z = np.load(batch_path)
+    f, s = cfg["fast_training"], cfg["scoring"]
+    fcfg = TrainConfig(batch_size=f["batch_size"], lr=f["lr"], momentum=f["momentum"],
+                       weight_decay=f["weight_decay"])
+    df = score_states(dtb_dir, archs, s["metrics"], (torch.from_numpy(z["x"]), torch.from_numpy(z["y"])),
+                      s["fast_steps"], fcfg, s["seed"], device)
+    _write_parquet(df, out)
+    return df
+
+
+def table_stage(cfg: dict, dtb_dir: str, scores_path: str, out_csv: str, kind: str) -> pd.DataFrame:
+    """``kind`` = ``fast_training`` (correlation and cost vs k) or ``das_ablation`` (DAS rules per epoch)."""
+    from trainfree.render.tables import write_table
+    from trainfree.training.dtb_store import open_dtb
+    from trainfree.training.dtb_study import das_ablation, fast_training_table, truth_label
+
+    dtb = open_dtb(dtb_dir, verify=False)
+    scores = pd.read_parquet(scores_path)
+    truth, label = dtb.final_accuracy("test"), truth_label(dtb)
+    a = cfg["analysis"]
+    if kind == "fast_training":
+        table = fast_training_table(scores, truth, label, a["n_boot"], a["seed"])
+        caption = f"Correlation with the final accuracy vs k (checkpoint epoch / fast SGD steps), {len(truth)} DTB archs"
+    else:
+        table = das_ablation(scores, truth, label, a["das_alphas"], a["das_lambdas"], a["seed"], a["n_boot"])
+        caption = f"DAS rules vs WOT on the held-out half, per checkpoint epoch ({len(truth)} DTB archs)"
+    write_table(table, out_csv, caption=f"{caption} ({cfg['study']})")
+    return table
+
+
+def figure_stage(cfg: dict, name: str, dtb_dir: str, table_csv: str | None, out_pdf: str) -> None:
+    """``summary`` (learning curves, accuracy histogram, accuracy vs params) or ``fast_training``."""
+    from trainfree.render import dtb_figures
+    from trainfree.training.dtb_store import open_dtb
+
+    dtb = open_dtb(dtb_dir, verify=False)
+    if name == "summary":
+        dtb_figures.summary(dtb.states, dtb.archs, out_pdf)
+    else:
+        dtb_figures.fast_training(pd.read_csv(table_csv), out_pdf)

@@ -1,0 +1,5 @@
+from trainfree.pipeline import run_logged
+from trainfree.training.dtb_workflow import table_stage
+
+sm = snakemake  # noqa: F821
+run_logged(sm.log[0], table_stage, sm.config, sm.params.dtb, sm.input.scores, sm.output[0], sm.wildcards.kind)
