@@ -36,6 +36,28 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_kwargs(sp, args: argparse.Namespace) -> dict:
+    """Model options of space ``sp`` from ``--C``/``--N`` and ``--model KEY=VALUE`` (others: defaults)."""
+    given: list[tuple[str, str, object]] = [(f"--{k}", k, v) for k, v in (("C", args.C), ("N", args.N))
+                                            if v is not None]
+    for item in args.model:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise TrainfreeError(f"--model {item!r}: write KEY=VALUE, e.g. --model layers=8")
+        try:
+            value = json.loads(text.lower() if text.lower() in ("true", "false") else text)
+        except json.JSONDecodeError:
+            value = text
+        given.append((f"--model {item}", key, value))
+    kw = {}
+    for flag, key, value in given:
+        if key not in sp.MODEL_DEFAULTS:
+            raise TrainfreeError(f"{flag} does not apply to space {sp.NAME!r}; its model options are "
+                                 f"{', '.join(sp.MODEL_DEFAULTS)}")
+        kw[key] = value
+    return kw
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     import torch
 
@@ -45,6 +67,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     sp = get_space(args.space)
     archs = [sp.canonical(a) for a in args.arch]
+    model_kwargs = _model_kwargs(sp, args)
     metrics = resolve(args.metrics)
     batch = None
     classes = num_classes(args.dataset) or 10
@@ -57,7 +80,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     df = score_archs(args.space, archs, [m.name for m in metrics], batch, dataset=args.dataset,
-                     seed=args.seed, model_kwargs={"C": args.C, "N": args.N, "num_classes": classes},
+                     seed=args.seed, model_kwargs={**model_kwargs, "num_classes": classes},
                      device=args.device, progress=False)
     first = ["arch_id", "metric", "value", "seconds"]
     df = df[first + [c for c in df.columns if c not in first]]
@@ -79,14 +102,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("score", help="score architectures with metrics; one row per (arch, metric)")
     s.add_argument("--space", default="nb201")
-    s.add_argument("--arch", action="append", required=True, help="arch id (repeatable)")
+    s.add_argument("--arch", action="append", required=True,
+                   help="arch in any form the space accepts, e.g. an NB201 string or a DARTS Genotype(...) "
+                        "or NASLib compact string (repeatable); arch_id prints the canonical id")
     s.add_argument("--metrics", required=True, help="comma-separated metric names")
     s.add_argument("--dataset", default="cifar10", help="digits | cifar10 | cifar100 | npz")
     s.add_argument("--data-root", default=None, help="dataset folder or .npz file")
     s.add_argument("--batch-size", type=int, default=128)
     s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--C", type=int, default=16, help="channels of the first stage")
-    s.add_argument("--N", type=int, default=5, help="cells per stage")
+    s.add_argument("--C", type=int, default=None, help="channels of the first stage (space default)")
+    s.add_argument("--N", type=int, default=None, help="NB201 cells per stage (space default)")
+    s.add_argument("--model", action="append", default=[], metavar="KEY=VALUE",
+                   help="any model option of the space, e.g. --model layers=8 for darts (repeatable)")
     s.add_argument("--device", default="cpu")
     s.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     s.add_argument("--cache-dir", default=None, help="cache the scoring batch here")

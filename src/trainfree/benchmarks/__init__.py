@@ -11,8 +11,9 @@ what the value is (``acc`` in percent, ``loss``, ``params_m``, ``flops_m``,
 (``ori-test`` of cifar100/ImageNet16-120 = valid + test halves) or ``cost`` (params,
 FLOPs, latency, training time). ``epochs`` is the training schedule (12 or 200).
 
-Readers: ``nb201_official`` (``NAS-Bench-201-v1_*.pth``, NATS-tss ``-simple`` folder)
-and ``nb201_csv`` (CSV mirrors); ``load_ground_truth`` picks one by the source's form.
+Readers: ``nb201_official`` (``NAS-Bench-201-v1_*.pth``, NATS-tss ``-simple`` folder),
+``nb201_csv`` (CSV mirrors) and ``darts`` (Suite-Zero NB301 JSON, SWAP CSV);
+``load_ground_truth`` picks one by the space and the source's form.
 """
 
 from __future__ import annotations
@@ -30,38 +31,59 @@ GT_COLUMNS = ["space", "arch_id", "bench_index", "dataset", "split", "epochs", "
 
 def load_ground_truth(space: str, source: str | os.PathLike, *, hps: tuple[str, ...] = ("12", "200"),
                       seeds: bool = True, trusted: bool = False) -> pd.DataFrame:
-    """Tidy ground truth (``GT_COLUMNS``) of ``space`` from ``source``; the format is detected:
+    """Tidy ground truth (``GT_COLUMNS``) of ``space`` from ``source``; the format is detected.
+
+    ``nb201``:
 
     - a ``.pth`` file: official NAS-Bench-201 (``NAS-Bench-201-v1_1-096897.pth`` or v1_0);
     - a folder holding ``meta.pickle.pbz2``: NATS-Bench tss ``-simple`` release;
     - a CSV file or a folder of CSVs: the mirrors read by ``nb201_csv``.
 
+    ``darts``: the NAS-Bench-Suite-Zero NB301 JSON and/or the SWAP CSV, or their folder
+    (``benchmarks.darts``).
+
     ``hps`` (``"12"``/``"200"`` epochs), ``seeds`` (per-trial rows besides the mean) and
-    ``trusted`` (see ``nb201_official.load_pth``) apply to the official formats only.
+    ``trusted`` (see ``nb201_official.load_pth``) apply to the official NB201 formats only.
     """
     path = Path(source)
-    if space != "nb201":
-        raise TrainfreeError(f"no ground-truth reader for space {space!r}; available: nb201")
+    if space not in _READERS:
+        raise TrainfreeError(f"no ground-truth reader for space {space!r}; available: {', '.join(sorted(_READERS))}")
+    reader, hint = _READERS[space]
     if not path.exists():
-        raise TrainfreeError(
-            f"ground-truth source {str(path)!r} does not exist; give an NB201 benchmark file, a NATS "
-            f"folder or the benchdata CSV folder (e.g. ../shared/benchdata/nb201)"
-        )
+        raise TrainfreeError(f"ground-truth source {str(path)!r} does not exist; give {hint}")
+    gt = reader(path, hps=hps, seeds=seeds, trusted=trusted)
+    gt["seed"] = gt["seed"].astype(str)
+    return gt
+
+
+def _read_nb201(path: Path, *, hps: tuple[str, ...], seeds: bool, trusted: bool) -> pd.DataFrame:
     from trainfree.benchmarks import nb201_csv, nb201_official
 
     if nb201_official.is_nats_dir(path):
-        gt = nb201_official.read_nats(path, hps=hps, seeds=seeds)
-    elif nb201_official.is_pth(path):
-        gt = nb201_official.read_pth(path, hps=hps, seeds=seeds, trusted=trusted)
-    elif nb201_csv.can_read(path):
-        gt = nb201_csv.read(path)
-    else:
-        raise TrainfreeError(
-            f"{str(path)!r} is not a recognised NB201 ground-truth source: give an official .pth file "
-            f"(NAS-Bench-201-v1_1-096897.pth), a NATS-tss-v1_0-3ffb9-simple folder, or a CSV file/folder"
-        )
-    gt["seed"] = gt["seed"].astype(str)
-    return gt
+        return nb201_official.read_nats(path, hps=hps, seeds=seeds)
+    if nb201_official.is_pth(path):
+        return nb201_official.read_pth(path, hps=hps, seeds=seeds, trusted=trusted)
+    if nb201_csv.can_read(path):
+        return nb201_csv.read(path)
+    raise TrainfreeError(
+        f"{str(path)!r} is not a recognised NB201 ground-truth source: give an official .pth file "
+        f"(NAS-Bench-201-v1_1-096897.pth), a NATS-tss-v1_0-3ffb9-simple folder, or a CSV file/folder"
+    )
+
+
+def _read_darts(path: Path, **_options) -> pd.DataFrame:
+    from trainfree.benchmarks import darts
+
+    return darts.read(path)
+
+
+#: space -> (reader(path, hps=, seeds=, trusted=) -> tidy table, what to give when the source is missing)
+_READERS = {
+    "nb201": (_read_nb201, "an NB201 benchmark file, a NATS folder or the benchdata CSV folder "
+                           "(e.g. ../shared/benchdata/nb201)"),
+    "darts": (_read_darts, "the Suite-Zero NB301 JSON, the SWAP CSV or their folder "
+                           "(e.g. ../shared/benchdata/darts)"),
+}
 
 
 def save_ground_truth(gt: pd.DataFrame, out: str | os.PathLike) -> Path:

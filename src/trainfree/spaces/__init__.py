@@ -25,7 +25,7 @@ from types import ModuleType
 
 from trainfree.errors import TrainfreeError
 
-_SPACES = ("nb201",)
+_SPACES = ("nb201", "darts")
 
 
 def get_space(name: str) -> ModuleType:
