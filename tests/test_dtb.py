@@ -151,3 +151,14 @@ def test_killed_job_resumes_to_identical_numbers(tmp_path):
     wb = torch.load(cut / "dtb/checkpoints/arch_0000/epoch_004.pt", weights_only=False)
     assert all(torch.equal(v, wb["model"][k]) for k, v in wa["model"].items())
     assert not (cut / "work" / "arch_0000" / "resume.pt").exists()
+
+
+@pytest.mark.parametrize("name", ["dtb_mini.yaml", "dtb_paper.yaml", "nb201_fast.yaml"])
+def test_dtb_configs_validate_and_build_their_dag(tmp_path, name):
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-n", "--cores", "1",
+                        "--configfile", str(ROOT / "config" / name), "-d", str(tmp_path)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    if name.startswith("dtb"):
+        n = {"dtb_mini.yaml": 24, "dtb_paper.yaml": 500}[name]
+        assert f"dtb_train {n}" in " ".join(r.stdout.split())  # one training job per arch
