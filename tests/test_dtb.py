@@ -162,3 +162,34 @@ def test_dtb_configs_validate_and_build_their_dag(tmp_path, name):
     if name.startswith("dtb"):
         n = {"dtb_mini.yaml": 24, "dtb_paper.yaml": 500}[name]
         assert f"dtb_train {n}" in " ".join(r.stdout.split())  # one training job per arch
+
+
+def test_study_scores_checkpoints_and_fast_steps(tiny_dtb):
+    import math
+
+    from trainfree.data import scoring_batch
+    from trainfree.training.dtb_study import fast_training_table, paired_delta, score_states
+    from trainfree.training.fast import TrainConfig
+
+    path, _ = tiny_dtb
+    batch = scoring_batch("cifar10", 8, 1, root=str(NPZ))
+    metrics = ["naswot", "distinguishing_ability", "activation_units"]
+    s = score_states(str(path), trainfree.dtb.open(path).archs.arch_id.tolist(), metrics, batch, [2],
+                     TrainConfig(batch_size=16), seed=1)
+    assert set(zip(s.unit, s.k, strict=True)) == {("epoch", 0), ("epoch", 2), ("step", 0), ("step", 2)}
+    w = s.pivot_table(index=["arch_id", "unit", "k"], columns="metric", values="value")
+    # the DAS identity holds on trained states too: log|K_H| = n log N_A + D
+    for _, r in w.iterrows():
+        assert r.naswot == pytest.approx(8 * math.log(r.activation_units) + r.distinguishing_ability, abs=1e-6)
+    # k = 0 is the same untrained network on both axes; training changes the codes
+    a, b = w.xs(("epoch", 0), level=("unit", "k")), w.xs(("step", 0), level=("unit", "k"))
+    pd.testing.assert_frame_equal(a, b)
+    assert not w.xs(("epoch", 2), level=("unit", "k")).naswot.equals(a.naswot)
+    assert (s[(s.unit == "epoch") & (s.k == 2)].train_seconds > 0).all()
+    truth = pd.Series([1.0, 2.0, 3.0, 4.0], index=list("abcd"))
+    score = pd.Series([1.0, 3.0, 2.0, 4.0], index=list("abcd"))
+    assert paired_delta(score, score, truth, n_boot=50) == (0.0, 0.0, 0.0)
+    d, lo, hi = paired_delta(truth, score, truth, n_boot=200)
+    assert d == pytest.approx(1 - 2 / 3) and lo <= d <= hi  # tau 1 vs tau 4/6
+    t = fast_training_table(s, trainfree.dtb.open(path).final_accuracy(), "acc", n_boot=10)
+    assert set(t.unit) == {"epoch", "step"} and (t[t.k == 0].delta_vs_k0 == 0).all()
