@@ -34,6 +34,13 @@ def all_targets():
     return out + tables + figs
 
 
+def dtb_targets():
+    """DTB folder, tables and figures (DTB, DTB_KINDS: workflow/rules/dtb.smk)."""
+    return [f"{DTB}/manifest.json", f"{R}/figures/dtb/summary.pdf", f"{R}/figures/dtb/fast_training.pdf"] + [
+        f"{R}/tables/dtb/{kind}.csv" for kind in DTB_KINDS
+    ]
+
+
 def figure_inputs(wildcards):
     name = wildcards.name
     if name == "learning_curves":

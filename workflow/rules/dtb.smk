@@ -11,12 +11,6 @@ if {"naswot", "distinguishing_ability", "activation_units"} <= set(config["scori
     DTB_KINDS.append("das_ablation")
 
 
-def dtb_targets():
-    return [f"{DTB}/manifest.json", f"{R}/figures/dtb/summary.pdf", f"{R}/figures/dtb/fast_training.pdf"] + [
-        f"{R}/tables/dtb/{kind}.csv" for kind in DTB_KINDS
-    ]
-
-
 rule dtb_sample:
     output:
         f"{DTBW}/sample.csv",
@@ -43,8 +37,6 @@ rule dtb_train:
     benchmark:
         f"{R}/benchmarks/dtb_train_{{i}}.tsv"
     params:
-        dtb=DTB,
-        work=DTBW,
         device=DEVICE,
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
@@ -83,7 +75,6 @@ rule dtb_score_shard:
     benchmark:
         f"{R}/benchmarks/dtb_score_shard{{shard}}.tsv"
     params:
-        dtb=DTB,
         n_shards=len(SHARDS),
         device=DEVICE,
     resources:
@@ -121,8 +112,6 @@ rule dtb_table:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/dtb_table_{{kind}}.log",
-    params:
-        dtb=DTB,
     script:
         "../scripts/dtb_table.py"
 
@@ -140,7 +129,5 @@ rule dtb_figure:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/dtb_figure_{{name}}.log",
-    params:
-        dtb=DTB,
     script:
         "../scripts/dtb_figure.py"
