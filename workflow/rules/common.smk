@@ -83,6 +83,8 @@ def all_targets():
         out += [f"{R}/tables/suitezero_validation.csv", f"{R}/tables/unification_matrix.csv",
                 f"{R}/figures/unification_heatmap.pdf", f"{R}/tables/unification_accuracy.csv",
                 f"{R}/provenance.json", f"{R}/summary.md"]
+    if "dtb" in config["outputs"]:
+        out += dtb_targets()
     if "study" not in config["outputs"]:
         return out
     figs = [f"{R}/figures/scatter_{m}.pdf" for m in config["scoring"]["metrics"]]
@@ -99,6 +101,13 @@ def all_targets():
     if TRAINING:
         figs.append(f"{R}/figures/learning_curves.pdf")
     return out + tables + figs
+
+
+def dtb_targets():
+    """DTB folder, tables and figures (DTB, DTB_KINDS: workflow/rules/dtb.smk)."""
+    return [f"{DTB}/manifest.json", f"{R}/figures/dtb/summary.pdf", f"{R}/figures/dtb/fast_training.pdf"] + [
+        f"{R}/tables/dtb/{kind}.csv" for kind in DTB_KINDS
+    ]
 
 
 def figure_inputs(wildcards):

@@ -40,7 +40,9 @@ class TrainConfig:
     max_test: int | None = None
 
 
-def _optimizer(model: nn.Module, cfg: TrainConfig, total_steps: int):
+def sgd_cosine(model: nn.Module, cfg: TrainConfig, total_steps: int):
+    """The one SGD protocol: (SGD with ``cfg``'s lr/momentum/weight decay, cosine schedule
+    stepped once per mini-batch over ``total_steps`` steps down to 0)."""
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                           weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total_steps, 1))
@@ -61,7 +63,8 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return loss / len(x), 100.0 * correct / len(x)
 
 
-def _batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+def batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """Index arrays of the full mini-batches of one epoch; the order depends only on (seed, epoch)."""
     g = torch_generator(derive_seed("data-order", seed, epoch))
     perm = torch.randperm(n, generator=g).numpy()
     return [perm[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
@@ -91,10 +94,10 @@ def fast_train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: 
     model.to(dev)
     x, y = x.to(dev), y.to(dev)
     model.train()
-    opt, sched = _optimizer(model, cfg, steps)
+    opt, sched = sgd_cosine(model, cfg, steps)
     done, epoch = 0, 0
     while done < steps:
-        for idx in _batches(len(x), cfg.batch_size, seed, epoch):
+        for idx in batches(len(x), cfg.batch_size, seed, epoch):
             opt.zero_grad(set_to_none=True)
             xb, yb = x[idx], y[idx]
             check_device(model, dev, xb, yb)
@@ -109,7 +112,8 @@ def fast_train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: 
     return model
 
 
-def _atomic_save(obj: object, path: Path) -> None:
+def atomic_save(obj: object, path: Path) -> None:
+    """``torch.save`` to a temporary name in the same folder, then rename (``trainfree.io``)."""
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
 
@@ -135,7 +139,7 @@ def train_arch(
         xte, yte = xte[: cfg.max_test], yte[: cfg.max_test]
     seed_everything(derive_seed(arch_id, seed, "train"))
     steps_per_epoch = len(xtr) // cfg.batch_size
-    opt, sched = _optimizer(model, cfg, cfg.epochs * steps_per_epoch)
+    opt, sched = sgd_cosine(model, cfg, cfg.epochs * steps_per_epoch)
     rows = []
     elapsed = 0.0
 
@@ -145,14 +149,14 @@ def train_arch(
         rows.append((arch_id, epoch, "train", *train, elapsed))
         rows.append((arch_id, epoch, "test", *evaluate(model, xte, yte, cfg.eval_batch_size), elapsed))
         if checkpoint_dir is not None and epoch in checkpoint_epochs:
-            _atomic_save(model.state_dict(), Path(checkpoint_dir) / f"epoch_{epoch}.pt")
+            atomic_save(model.state_dict(), Path(checkpoint_dir) / f"epoch_{epoch}.pt")
 
     record(0, None)
     model.train()
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
         loss_sum, correct, seen = 0.0, 0, 0
-        for idx in _batches(len(xtr), cfg.batch_size, seed, epoch):
+        for idx in batches(len(xtr), cfg.batch_size, seed, epoch):
             opt.zero_grad(set_to_none=True)
             out = model(xtr[idx])
             loss = nn.functional.cross_entropy(out, ytr[idx])
