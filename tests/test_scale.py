@@ -10,7 +10,7 @@ import yaml
 from conftest import ROOT
 
 from trainfree.errors import TrainfreeError
-from trainfree.pipeline import shard_of
+from trainfree.pipeline.common import shard_of
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 TINY = {
@@ -115,7 +115,8 @@ def test_throughput_cpu_path_one_and_two_workers(capsys):
 
 
 def test_gather_skips_empty_shards(tmp_path):
-    from trainfree.pipeline import gather, write_parquet
+    from trainfree.io import write_parquet
+    from trainfree.pipeline.common import gather
 
     full = pd.DataFrame({"arch_id": ["a", "b"], "value": [1.5, 2.5]})
     write_parquet(full.iloc[:1], tmp_path / "s1.parquet")
