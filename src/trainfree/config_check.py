@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 from trainfree.errors import TrainfreeError
 
-#: ground-truth fields the benchmark readers and the training runs produce
-GT_FIELDS: tuple[str, ...] = ("acc", "loss", "params_m", "flops_m", "latency_s", "train_time_s")
+#: ground-truth fields the benchmark readers and the training runs produce (best_acc: NDS)
+GT_FIELDS: tuple[str, ...] = ("acc", "best_acc", "loss", "params_m", "flops_m", "latency_s", "train_time_s")
 
 
 def _choice(key: str, value: object, choices: Iterable[str]) -> None:
