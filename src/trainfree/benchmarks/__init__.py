@@ -27,6 +27,7 @@ import pandas as pd
 
 from trainfree.errors import TrainfreeError
 from trainfree.io import write_csv, write_parquet
+from trainfree.spaces.nds import PREFIX as _NDS_PREFIX
 
 GT_COLUMNS = ["space", "arch_id", "bench_index", "dataset", "split", "epochs", "seed", "field",
               "value", "source"]
@@ -50,7 +51,8 @@ def load_ground_truth(space: str, source: str | os.PathLike, *, hps: tuple[str, 
     JSON file (``benchmarks.nds``); a missing source gives the release's fetch message.
 
     ``hps`` (``"12"``/``"200"`` epochs), ``seeds`` (per-trial rows besides the mean) and
-    ``trusted`` (see ``nb201_official.load_pth``) apply to the official NB201 formats only; ``seeds`` also to NB101 and NDS.
+    ``trusted`` (see ``nb201_official.load_pth``) apply to the official NB201 formats only;
+    ``seeds`` also to NB101 and NDS.
     """
     path = Path(source)
     if space not in _READERS and space.startswith(_NDS_PREFIX):
@@ -102,9 +104,6 @@ def _read_nds(space: str, path: Path, *, seeds: bool) -> pd.DataFrame:
     gt["seed"] = gt["seed"].astype(str)
     return gt
 
-
-#: prefix of the NDS design spaces (one per release file), all read by ``benchmarks.nds``
-_NDS_PREFIX = "nds_"
 
 #: space -> (reader(path, hps=, seeds=, trusted=) -> tidy table, what to give when the source is missing)
 _READERS = {
