@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 from trainfree.errors import TrainfreeError
 
-#: ground-truth fields the benchmark readers and the training runs produce
-GT_FIELDS: tuple[str, ...] = ("acc", "loss", "params_m", "flops_m", "latency_s", "train_time_s")
+#: ground-truth fields the benchmark readers and the training runs produce (best_acc: NDS)
+GT_FIELDS: tuple[str, ...] = ("acc", "best_acc", "loss", "params_m", "flops_m", "latency_s", "train_time_s")
 
 
 def _choice(key: str, value: object, choices: Iterable[str]) -> None:
@@ -33,9 +33,10 @@ def check_config(cfg: dict) -> None:
     from trainfree.data import DATASETS, SPLITS
     from trainfree.data.fetch import list_assets
     from trainfree.metrics import list_metrics
-    from trainfree.spaces import get_space, list_spaces
+    from trainfree.spaces import get_space, list_spaces, space_choices
 
-    _choice("space", cfg["space"], list_spaces())
+    if cfg["space"] not in list_spaces():
+        raise TrainfreeError(f"config space: unknown value {cfg['space']!r}; choose one of: {space_choices()}")
     _choice("data.dataset", cfg["data"]["dataset"], DATASETS)
     metrics = cfg["scoring"]["metrics"]
     if not metrics:

@@ -16,6 +16,17 @@ NASWOT_OTHER_FIELD = {
     ("cifar10", "test"): "NASWOT's CIFAR-10 tau is vs cifar10-valid ori-test (row cifar10-valid test)",
     ("cifar10-valid", "valid"): "NASWOT's CIFAR-10 tau is vs cifar10-valid ori-test (row cifar10-valid test)",
 }
+# NASWOT, Kendall tau vs CIFAR-10 accuracy (100 - final test_ep_top1, field ``acc``) over
+# ~1000 records per NDS design space.
+NASWOT_KENDALL_NDS = {"nds_DARTS": 0.467, "nds_ENAS": 0.365, "nds_PNAS": 0.382, "nds_NASNet": 0.304,
+                      "nds_Amoeba": 0.223}
+#: space -> ((dataset, split) -> NASWOT's tau, the field it is against (None: any), its source, notes)
+_NASWOT = {
+    "nb201": (NASWOT_KENDALL_NB201, None, "NASWOT (Mellor et al. 2021), all NB201 archs", NASWOT_OTHER_FIELD),
+    **{space: ({("cifar10", "test"): tau}, "acc", "NASWOT (Mellor et al. 2021), ~1000 records of the space",
+               {("cifar10", "test"): "NASWOT's NDS tau is vs the final test accuracy (field acc)"})
+       for space, tau in NASWOT_KENDALL_NDS.items()},
+}
 # Zero-cost proxies (Abdelfattah et al., ICLR 2021), |Spearman| vs test acc, all NB201 archs.
 ZC_SPEARMAN_NB201 = {
     "synflow": (0.737, 0.763, 0.751), "jacob_cov": (0.731, 0.704, 0.701),
@@ -24,25 +35,29 @@ ZC_SPEARMAN_NB201 = {
 }
 
 
-def paper_vs_ours(corr: pd.DataFrame) -> pd.DataFrame:
+def paper_vs_ours(corr: pd.DataFrame, space: str = "nb201") -> pd.DataFrame:
     """Our Kendall tau of WOT and the DAS atoms beside NASWOT's published tau.
 
     ``corr``: a correlation table (metric, ground_truth, n, n_nan, kendall, CIs,
-    kendall_nan_last). NASWOT's tau stands only beside the ground truth its code read
-    (``NASWOT_KENDALL_NB201``); ``ours_kendall`` drops NaN scores, ``ours_kendall_nan_last``
-    ranks them last as NASWOT does (``difference`` uses the latter). The DAS paper
-    publishes no NB201 tau for the atoms, so their ``paper`` cell is empty.
+    kendall_nan_last) of search space ``space``. NASWOT's tau stands only beside the ground
+    truth its code read (``NASWOT_KENDALL_NB201``; NDS: ``NASWOT_KENDALL_NDS``, CIFAR-10
+    test ``acc``); ``ours_kendall`` drops NaN scores, ``ours_kendall_nan_last`` ranks them
+    last as NASWOT does (``difference`` uses the latter). The DAS paper publishes no
+    per-space tau for the atoms, so their ``paper`` cell is empty.
     """
+    taus, field_of, published, notes = _NASWOT.get(space, ({}, None, "", {}))
     rows = []
     for r in corr.itertuples():
         if r.metric not in ("naswot", "distinguishing_ability", "activation_units"):
             continue
-        dataset, split = str(r.ground_truth).split(" ")[:2]
-        paper = NASWOT_KENDALL_NB201.get((dataset, split)) if r.metric == "naswot" else None
+        dataset, split, field = (str(r.ground_truth).split(" ") + [""] * 3)[:3]
+        paper = None
+        if r.metric == "naswot" and (field_of is None or field == field_of):
+            paper = taus.get((dataset, split))
         if paper is not None:
-            source = "NASWOT (Mellor et al. 2021), all NB201 archs"
+            source = published
         elif r.metric == "naswot":
-            source = NASWOT_OTHER_FIELD.get((dataset, split), "not published")
+            source = notes.get((dataset, split), "not published")
         else:
             source = "not published"
         last = getattr(r, "kendall_nan_last", float("nan"))

@@ -13,7 +13,8 @@ FLOPs, latency, training time). ``epochs`` is the training schedule (12 or 200).
 
 Readers: ``nb201_official`` (``NAS-Bench-201-v1_*.pth``, NATS-tss ``-simple`` folder)
 and ``nb201_csv`` (CSV mirrors) for NB201; ``nb101`` (official ``.tfrecord``, Suite-Zero
-JSON) for NB101; ``darts`` (Suite-Zero NB301 JSON, SWAP CSV) for the DARTS space.
+JSON) for NB101; ``darts`` (Suite-Zero NB301 JSON, SWAP CSV) for the DARTS space; ``nds``
+(the NDS release ``data.zip``, its folder or one sweep's JSON) for the ``nds_*`` spaces.
 ``load_ground_truth`` picks the space's reader, which picks one by the source's form.
 """
 
@@ -26,6 +27,7 @@ import pandas as pd
 
 from trainfree.errors import TrainfreeError
 from trainfree.io import write_csv, write_parquet
+from trainfree.spaces.nds import PREFIX as _NDS_PREFIX
 
 GT_COLUMNS = ["space", "arch_id", "bench_index", "dataset", "split", "epochs", "seed", "field",
               "value", "source"]
@@ -45,12 +47,21 @@ def load_ground_truth(space: str, source: str | os.PathLike, *, hps: tuple[str, 
     ``darts``: the NAS-Bench-Suite-Zero NB301 JSON and/or the SWAP CSV, or their folder
     (``benchmarks.darts``).
 
+    ``nds_<sweep>`` (``nds_DARTS``, ...): the NDS release zip, its folder or the sweep's
+    JSON file (``benchmarks.nds``); a missing source gives the release's fetch message.
+
     ``hps`` (``"12"``/``"200"`` epochs), ``seeds`` (per-trial rows besides the mean) and
-    ``trusted`` (see ``nb201_official.load_pth``) apply to the official NB201 formats only.
+    ``trusted`` (see ``nb201_official.load_pth``) apply to the official NB201 formats only;
+    ``seeds`` also to NB101 and NDS.
     """
     path = Path(source)
+    if space not in _READERS and space.startswith(_NDS_PREFIX):
+        # every NDS sweep shares one reader, which names the release's fetch asset when
+        # the source is missing (so no generic path check before it)
+        return _read_nds(space, path, seeds=seeds)
     if space not in _READERS:
-        raise TrainfreeError(f"no ground-truth reader for space {space!r}; available: {', '.join(sorted(_READERS))}")
+        raise TrainfreeError(f"no ground-truth reader for space {space!r}; available: "
+                             f"{', '.join(sorted(_READERS))}, {_NDS_PREFIX}<release file>")
     reader, hint = _READERS[space]
     if not path.exists():
         raise TrainfreeError(f"ground-truth source {str(path)!r} does not exist; give {hint}")
@@ -84,6 +95,14 @@ def _read_nb101(path: Path, *, seeds: bool, **_options) -> pd.DataFrame:
     from trainfree.benchmarks import nb101
 
     return nb101.load(path, seeds=seeds)
+
+
+def _read_nds(space: str, path: Path, *, seeds: bool) -> pd.DataFrame:
+    from trainfree.benchmarks import nds
+
+    gt = nds.read(space, path, seeds=seeds)
+    gt["seed"] = gt["seed"].astype(str)
+    return gt
 
 
 #: space -> (reader(path, hps=, seeds=, trusted=) -> tidy table, what to give when the source is missing)
@@ -138,5 +157,7 @@ def describe(dataset: str, split: str, epochs: int, seed: str = "mean", field: s
 
 
 def ground_truth_spaces() -> list[str]:
-    """Spaces with a ground-truth reader."""
-    return sorted(_READERS)
+    """Spaces with a ground-truth reader (the NDS spaces too)."""
+    from trainfree.spaces import nds
+
+    return sorted(_READERS) + list(nds.SPACES)

@@ -166,6 +166,14 @@ register_asset(Asset(
     how_to_get="download it from the link in the NAS-Bench-101 README (github.com/google-research/nasbench)",
 ))
 register_asset(Asset(
+    name="nds",
+    filename="data.zip",
+    urls=("https://dl.fbaipublicfiles.com/nds/data.zip",),
+    description="NDS release (Radosavovic et al. 2019): one JSON file of trained-model records per design-space sweep",
+    how_to_get="download data.zip via the link in the NDS README (github.com/facebookresearch/nds)",
+    identified_by="its file name and its member <sweep>.json files (no size or checksum is published)",
+))
+register_asset(Asset(
     name="imagenet16-120",
     filename="ImageNet16",
     kind="folder",

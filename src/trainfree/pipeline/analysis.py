@@ -52,8 +52,8 @@ def paper_vs_ours(cfg: dict, corr_csv: str, out_csv: str) -> pd.DataFrame:
     """NASWOT's published Kendall tau beside ours (and the DAS atoms) per ground truth."""
     from trainfree.analysis.published import paper_vs_ours as compare
 
-    table = compare(pd.read_csv(corr_csv))
-    write_table(table, out_csv, caption=f"Paper vs ours: Kendall tau on NB201 ({cfg['study']})")
+    table = compare(pd.read_csv(corr_csv), space=cfg["space"])
+    write_table(table, out_csv, caption=f"Paper vs ours: Kendall tau on {cfg['space'].upper()} ({cfg['study']})")
     return table
 
 

@@ -16,6 +16,9 @@ engine, analysis, render and workflow never test a space's name::
                                      # arch in any accepted form; train mode, default init
 
 Tables key archs by the canonical id (``arch_id``); the sample table also keeps ``spec``.
+
+The NDS design spaces (``nds_DARTS``, ``nds_ResNeXt-A``, ... one per file of the NDS
+release) are objects with the same names, built by ``trainfree.spaces.nds.space(name)``.
 """
 
 from __future__ import annotations
@@ -29,11 +32,25 @@ _SPACES = ("darts", "nb101", "nb201")
 
 
 def get_space(name: str) -> ModuleType:
-    """Return the module implementing search space ``name`` (e.g. ``"nb201"``)."""
+    """Return the module implementing search space ``name`` (e.g. ``"nb201"``, ``"nds_DARTS"``)."""
+    from trainfree.spaces import nds
+
+    if name in nds.SPACES:
+        return nds.space(name)
     if name not in _SPACES:
-        raise TrainfreeError(f"unknown search space {name!r}; choose one of: {', '.join(sorted(_SPACES))}")
+        raise TrainfreeError(f"unknown search space {name!r}; choose one of: {space_choices()}")
     return importlib.import_module(f"trainfree.spaces.{name}")
 
 
 def list_spaces() -> list[str]:
-    return sorted(_SPACES)
+    """Every registered space: the module spaces, then the NDS spaces (release file order)."""
+    from trainfree.spaces import nds
+
+    return sorted(_SPACES) + list(nds.SPACES)
+
+
+def space_choices() -> str:
+    """The registered spaces in words, for error messages (the NDS spaces as one pattern)."""
+    from trainfree.spaces import nds
+
+    return f"{', '.join(sorted(_SPACES))}, {nds.PREFIX}<release file> (e.g. {nds.PREFIX}DARTS)"
