@@ -73,6 +73,13 @@ def check_config(cfg: dict) -> None:
             raise TrainfreeError(f"config sample.extra[{i}]: {e}") from None
     if cfg["sample"]["n"] + len(cfg["sample"].get("extra", [])) < 1:
         raise TrainfreeError("config sample: the sample is empty; set sample.n >= 1 or list archs in sample.extra")
+    if "suitezero" in cfg.get("outputs", []):
+        from trainfree.analysis.suitezero import PUBLISHED
+
+        v = cfg.get("suitezero") or {}
+        zs = v.get("space", "nb201")
+        _choice("suitezero.space", zs, sorted(PUBLISHED))
+        check_model(zs, get_space(zs).MODEL_DEFAULTS, v.get("model") or {})
     g = cfg["ground_truth"]
     if g["kind"] == "benchmark" and "study" in cfg.get("outputs", ["study"]):
         if not g.get("source"):
