@@ -31,7 +31,7 @@ def test_shipped_default_config_passes():
 
 
 @pytest.mark.parametrize("path, value, needle", [
-    ("space", "nb999", "config space: unknown value 'nb999'; choose one of: nb201"),
+    ("space", "nb999", "config space: unknown value 'nb999'; choose one of: darts, nb101, nb201"),
     ("data.dataset", "mnist", "config data.dataset: unknown value 'mnist'"),
     ("scoring.metrics", ["naswot", "nosuch"], "config scoring.metrics[1]: unknown value 'nosuch'; choose one of:"),
     ("scoring.metrics", [], "config scoring.metrics: empty"),

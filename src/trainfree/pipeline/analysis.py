@@ -177,10 +177,13 @@ def summary(cfg: dict, tables: dict[str, str], out_md: str) -> str:
         lines.append("")
     if "das_ablation" in tables:
         t = pd.read_csv(tables["das_ablation"])
-        lines += ["DAS rules on the held-out half (Kendall τ, ratio to WOT):", ""]
-        for r in t.itertuples():
-            lines.append(f"- {r.rule}: τ = {_fmt(r.kendall)} (ratio {_fmt(r.ratio_vs_wot)})")
-        lines.append("")
+        for gt_label, block in t.groupby("ground_truth", sort=False):
+            lines += [f"DAS rules on the held-out half vs **{gt_label}** (n = {int(block.n.iloc[0])}; "
+                      f"Kendall τ, ratio to WOT):", ""]
+            for r in block.itertuples():
+                param = "" if pd.isna(r.param) else f" ({r.param:g})"
+                lines.append(f"- {r.rule}{param}: τ = {_fmt(r.kendall)} (ratio {_fmt(r.ratio_vs_wot)})")
+            lines.append("")
     if "fast_training" in tables:
         t = pd.read_csv(tables["fast_training"])
         t = t[(t.metric == "naswot") & (t.ground_truth == t.ground_truth.iloc[0])]
