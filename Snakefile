@@ -35,6 +35,7 @@ include: "workflow/rules/benchmarks.smk"
 include: "workflow/rules/sample.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/search.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/render.smk"
 

@@ -14,3 +14,15 @@ def benchdata(rel: str) -> Path:
     if not p.exists():
         pytest.skip(f"benchmark mirror file {p} is missing (../shared/benchdata beside the repo)")
     return p
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cluster`` run only when asked for (``-m cluster`` or TRAINFREE_CLUSTER_TESTS=1)."""
+    import os
+
+    if "cluster" in (config.getoption("-m") or "") or os.environ.get("TRAINFREE_CLUSTER_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="needs a Slurm cluster: run with -m cluster (see tools/slurm_local.sh)")
+    for item in items:
+        if "cluster" in item.keywords:
+            item.add_marker(skip)

@@ -131,3 +131,44 @@ def test_activation_units_data_independent_and_deterministic():
     # cells: 3*8192 + 3*4096 + 3*2048; resblocks conv_a, conv_b: (8192 + 4096) + (4096 + 2048); lastact 2048
     expected = 3 * (8192 + 4096 + 2048) + (8192 + 4096) + (4096 + 2048) + 2048
     assert a["activation_units"][0] == expected
+
+
+def test_logdet_follows_mellors_slogdet():
+    """log|det K| whatever the sign (as hooklogdet returns ld), -inf when singular."""
+    from trainfree.metrics.activation import logdet
+
+    assert logdet(np.array([[1.0, 2.0], [2.0, 1.0]])) == pytest.approx(math.log(3.0))  # det = -3
+    assert logdet(np.array([[2.0, 0.0], [0.0, 3.0]])) == pytest.approx(math.log(6.0))
+    assert logdet(np.ones((3, 3))) == float("-inf")
+
+
+def test_zen_is_marked_as_ignoring_trained_weights():
+    from trainfree.metrics import get_metric
+
+    assert not get_metric("zen").uses_weights
+    assert get_metric("naswot").uses_weights and get_metric("synflow").uses_weights
+
+
+@pytest.mark.parametrize("arch", [
+    nb201.EXAMPLE,
+    "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+    "|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|",
+    "|avg_pool_3x3~0|+|nor_conv_3x3~0|none~1|+|none~0|nor_conv_1x1~1|skip_connect~2|",
+])
+def test_traced_relus_equal_the_autograd_probe(arch):
+    """The ReLUs found by the data-flow trace of the no-grad forward are exactly those an
+    autograd backward from the output reaches (the probe kept as the reference)."""
+    from trainfree.metrics.activation import ReluTrace, backward_visited_relus
+
+    torch.manual_seed(0)
+    m = nb201.build_model(arch, C=4, N=1).train()
+    x = torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    relus = [r for r in m.modules() if isinstance(r, nn.ReLU)]
+    hooks = [r.register_forward_hook(ReluTrace.relu_hook) for r in relus]
+    with torch.no_grad(), ReluTrace():
+        out = m(x)
+    for h in hooks:
+        h.remove()
+    assert set(ReluTrace.relus_of(out)) == set(backward_visited_relus(m, x))
+    tiny = Tiny()
+    assert relu_kernel(tiny, X).n_relus == len(backward_visited_relus(tiny, X)) == 2

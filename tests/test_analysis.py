@@ -61,5 +61,52 @@ def test_ablation_recovers_planted_rule():
     row = tab.set_index("rule").loc["das_linear"]
     assert row.param == 0.0 and row.kendall == pytest.approx(1.0)
     assert row.ratio_vs_wot > 1.0
+    assert 0 < row.delta_lo <= row.delta_vs_wot <= row.delta_hi  # beats WOT with an interval
+    assert row.delta_vs_wot == pytest.approx(row.kendall - tab.set_index("rule").loc["naswot (WOT)", "kendall"])
     assert tab.set_index("rule").loc["naswot (WOT)", "ratio_vs_wot"] == pytest.approx(1.0)
     assert set(tab.ground_truth) == {"planted"} and tab.n.iloc[0] == 60
+
+
+def test_nan_ranked_last_against_dropped():
+    """NASWOT ranks a singular arch last (log|K| = −inf); kendall_nan_last does that, kendall drops it."""
+    idx = list("abcde")
+    truth = pd.Series([1.0, 2, 3, 4, 5], idx)
+    score = pd.Series([1.0, 2, 3, 4, np.nan], idx)  # the best arch is singular
+    r = correlate(score, truth, n_boot=0)
+    assert r["kendall"] == pytest.approx(1.0) and r["n_nan"] == 1
+    want = stats.kendalltau([1.0, 2, 3, 4, -np.inf], [1, 2, 3, 4, 5]).statistic  # 6 concordant, 4 discordant
+    assert r["kendall_nan_last"] == pytest.approx(want) and want == pytest.approx(0.2)
+    low = correlate(-score, truth, n_boot=0, higher_is_better=False)  # lower is better: NaN -> +inf side
+    assert low["kendall_nan_last"] == pytest.approx(-0.2)
+
+
+def test_paper_vs_ours_reads_naswots_field():
+    from trainfree.analysis.published import paper_vs_ours
+
+    corr = pd.DataFrame({
+        "metric": ["naswot", "naswot", "naswot", "activation_units"],
+        "ground_truth": ["cifar10 test acc @200ep (seed mean) [v1_1]", "cifar10-valid test acc @200ep (seed mean)",
+                         "cifar100 test acc @200ep (seed mean)", "cifar10-valid test acc @200ep (seed mean)"],
+        "n": [10] * 4, "n_nan": [1] * 4, "kendall": [0.6, 0.58, 0.6, 0.5], "kendall_lo": [0.5] * 4,
+        "kendall_hi": [0.7] * 4, "kendall_nan_last": [0.59, 0.57, 0.61, 0.49]})
+    t = paper_vs_ours(corr)
+    assert pd.isna(t.paper_kendall[0]) and "cifar10-valid ori-test" in t.paper_source[0]
+    assert t.paper_kendall[1] == 0.574 and t.difference[1] == pytest.approx(0.57 - 0.574)
+    assert t.paper_kendall[2] == 0.611 and pd.isna(t.paper_kendall[3])
+    assert t.ours_kendall_nan_last[1] == 0.57
+
+
+def test_paired_delta_ci():
+    from trainfree.analysis.das import paired_delta
+
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=300)
+    idx = [str(i) for i in range(300)]
+    good = pd.Series(t + 0.3 * rng.normal(size=300), idx)
+    bad = pd.Series(t + 3.0 * rng.normal(size=300), idx)
+    truth = pd.Series(t, idx)
+    d, lo, hi = paired_delta(good, bad, truth, n_boot=200, seed=0)
+    want = stats.kendalltau(good, t).statistic - stats.kendalltau(bad, t).statistic
+    assert d == pytest.approx(want) and 0 < lo < d < hi
+    d0, lo0, hi0 = paired_delta(good, good, truth, n_boot=50)
+    assert d0 == 0 and lo0 == 0 and hi0 == 0  # same score: the paired difference is exactly 0

@@ -50,4 +50,8 @@ def test_packed_hamming_kernel_is_exact():
         c = rng.random((7, units)) > 0.5
         f = c.astype(float)
         want = f @ f.T + (1 - f) @ (1 - f).T
-        np.testing.assert_array_equal(_hamming_kernel_packed(c), want)
+        np.testing.assert_array_equal(_hamming_kernel_packed(np.packbits(c, axis=1), units), want)
+        # packed per ReLU call (each call padded to whole bytes) and concatenated: same K
+        cut = units // 3
+        parts = np.concatenate([np.packbits(c[:, :cut], axis=1), np.packbits(c[:, cut:], axis=1)], axis=1)
+        np.testing.assert_array_equal(_hamming_kernel_packed(parts, units), want)

@@ -67,7 +67,7 @@ def ref_plain(model, x, y):
     return sum(float((mod.weight.detach() * mod.weight.grad).sum()) for mod in _weights(m))
 
 
-def ref_fisher(model, x, y):
+def ref_fisher_channel(model, x, y):
     m = copy.deepcopy(model).train()
     acts, grads = [], []
 
@@ -88,7 +88,8 @@ def ref_fisher(model, x, y):
     return total
 
 
-def ref_fisher_zc(model, x, y):
+def ref_fisher(model, x, y):
+    """zero-cost-nas: each channel's value broadcast to its fan-in weights, then summed."""
     m = copy.deepcopy(model).train()
     acts, grads, fans = [], [], []
 
@@ -210,8 +211,8 @@ def ref_zen(model, x, y):
     return s
 
 
-def _ref_ntk(model, x, y):
-    """Per-sample loop: BN normalises with the (constant) batch statistics."""
+def _ref_ntk_bnfixed(model, x, y):
+    """Variant, per-sample loop: BN normalises with the (constant) batch statistics."""
     m = copy.deepcopy(model).train()
     stats = {}
     hooks = [mod.register_forward_hook(
@@ -237,29 +238,93 @@ def _ref_ntk(model, x, y):
     return math.sqrt(np.trace(theta) / len(x)), lam[-1] / lam[0]
 
 
+def hnas_per_sample_grads(model, x, y):
+    """HNAS's per-sample gradients by brute force: (n, P) float64.
+
+    The official code (autograd hacks) takes one train-mode backward of Σ_j z_j and forms
+    G[i] = δ_i ⊗ a_i per Conv/Linear layer. Here G[i] is obtained without that algebra:
+    for each sample i a forward in which every layer's row i also goes through a private
+    copy W'_i of the layer's parameters (adding F(sg(a_i); W'_i) − its detached value, zero
+    in value), and one backward of Σ_j z_j to the copies. n forwards, n backwards.
+    """
+    m = copy.deepcopy(model).train()
+    mods = _weights(m)
+    rows = []
+    for i in range(len(x)):
+        copies = {mod: [p.detach().clone().requires_grad_(True) for p in mod.parameters(recurse=False)]
+                  for mod in mods}
+
+        def hook(mod, inp, out, i=i, copies=copies):
+            w = copies[mod]
+            a = inp[0][i:i + 1].detach()  # the copy's only path is its own term
+            b = w[1] if len(w) > 1 else None
+            extra = mod._conv_forward(a, w[0], b) if isinstance(mod, nn.Conv2d) else F.linear(a, w[0], b)
+            delta = extra - extra.detach()
+            return out + torch.cat([torch.zeros_like(out[:i]), delta, torch.zeros_like(out[i + 1:])])
+
+        hooks = [mod.register_forward_hook(hook) for mod in mods]
+        z = m(x).gather(1, y.view(-1, 1)).sum()
+        for h in hooks:
+            h.remove()
+        g = torch.autograd.grad(z, [p for mod in mods for p in copies[mod]])
+        rows.append(torch.cat([t.reshape(-1) for t in g]).double())
+    return torch.stack(rows)
+
+
+def true_jacobian(model, x, y):
+    """∂z_i/∂θ for every i by n separate backwards of the train-mode forward: (n, P) float64."""
+    m = copy.deepcopy(model).train()
+    params = [p for mod in _weights(m) for p in mod.parameters(recurse=False)]
+    out = m(x)
+    rows = []
+    for i in range(len(x)):
+        g = torch.autograd.grad(out[i, int(y[i])], params, retain_graph=True)
+        rows.append(torch.cat([t.reshape(-1) for t in g]).double())
+    return torch.stack(rows)
+
+
+def _m_kappa(gmat):
+    theta = (gmat @ gmat.T).numpy()
+    lam = np.linalg.eigvalsh(theta)
+    return math.sqrt(np.trace(theta) / len(gmat)), lam[-1] / lam[0]
+
+
 _NTK_CACHE: dict = {}
 
 
-def _ref_ntk_cached(model, x, y):
-    key = (id(model), id(x))
+def _cached(fn, model, x, y):
+    key = (fn.__name__, id(model), id(x))
     if key not in _NTK_CACHE:
-        _NTK_CACHE[key] = _ref_ntk(model, x, y)
+        _NTK_CACHE[key] = fn(model, x, y)
     return _NTK_CACHE[key]
 
 
+def _ref_ntk(model, x, y):
+    return _m_kappa(hnas_per_sample_grads(model, x, y))
+
+
 def ref_ntk_trace(model, x, y):
-    return _ref_ntk_cached(model, x, y)[0]
+    return _cached(_ref_ntk, model, x, y)[0]
 
 
 def ref_ntk_condnum(model, x, y):
-    return _ref_ntk_cached(model, x, y)[1]
+    return _cached(_ref_ntk, model, x, y)[1]
+
+
+def ref_ntk_trace_bnfixed(model, x, y):
+    return _cached(_ref_ntk_bnfixed, model, x, y)[0]
+
+
+def ref_ntk_condnum_bnfixed(model, x, y):
+    return _cached(_ref_ntk_bnfixed, model, x, y)[1]
 
 
 REFERENCES = {
     "grad_norm": ref_grad_norm, "snip": ref_snip, "grasp": ref_grasp, "fisher": ref_fisher,
     "synflow": ref_synflow, "jacob_cov": ref_jacob_cov, "plain": ref_plain,
     "l2_norm": ref_l2_norm, "epe_nas": ref_epe_nas, "zen": ref_zen, "zico": ref_zico,
-    "ntk_trace": ref_ntk_trace, "ntk_condnum": ref_ntk_condnum, "fisher_zc": ref_fisher_zc,
+    "ntk_trace": ref_ntk_trace, "ntk_condnum": ref_ntk_condnum, "fisher_channel": ref_fisher_channel,
+    "ntk_trace_bnfixed": ref_ntk_trace_bnfixed, "ntk_condnum_bnfixed": ref_ntk_condnum_bnfixed,
 }
 
 
@@ -332,11 +397,11 @@ def test_dead_architecture_scores_without_crash():
 
 
 def test_directions():
-    lower = {"ntk_condnum"}
+    lower = {"ntk_condnum", "ntk_condnum_bnfixed"}
     for name in ALL:
         assert get_metric(name).higher_is_better == (name not in lower), name
     assert not get_metric("synflow").needs_data and not get_metric("l2_norm").needs_data
-    for name in ("grad_norm", "snip", "grasp", "fisher", "fisher_zc", "plain", "ntk_trace", "zico", "epe_nas"):
+    for name in ("grad_norm", "snip", "grasp", "fisher", "fisher_channel", "plain", "ntk_trace", "zico", "epe_nas"):
         assert get_metric(name).needs_labels, name
 
 
@@ -344,7 +409,7 @@ def test_hnas_criterion():
     m = np.array([1.0, 2.0, 4.0])
     k = np.array([10.0, 10.0, 100.0])
     mu, nu = 0.1, 2.0
-    want = mu * np.abs(m ** 2 - nu ** 2) + k / m
+    want = mu * np.abs(m ** 2 - nu ** 2) + k / (m + 1e-6)
     np.testing.assert_allclose(hnas_criterion({"ntk_trace": m, "ntk_condnum": k}, mu, nu), want)
     import pandas as pd
 
@@ -353,7 +418,10 @@ def test_hnas_criterion():
     assert list(got.index) == list("abc")
     np.testing.assert_allclose(got.to_numpy(), want)
     np.testing.assert_allclose(hnas_criterion(df, mu, nu, trace_metric="grad_norm").to_numpy(),
-                               mu * np.abs((2 * m) ** 2 - nu ** 2) + k / (2 * m))
+                               mu * np.abs((2 * m) ** 2 - nu ** 2) + k / (2 * m + 1e-6))
+    # the official code's guards: non-finite κ -> 1e5, M = 0 -> κ / 1e-6
+    got = hnas_criterion((np.array([0.0, 1.0]), np.array([np.nan, np.inf])), 1.0, 0.0)
+    np.testing.assert_allclose(got, [1e5 / 1e-6, 1.0 + 1e5 / (1.0 + 1e-6)])
     assert hnas_weights(0.5, -2, 5e3) == pytest.approx((0.01, 2500.0))
 
 
@@ -374,3 +442,73 @@ def test_grasp_after_a_pass_without_its_graph():
     both = score_network(ScoringContext(model(), x, y), resolve("grad_norm,grasp"))
     assert late == pytest.approx(both["grasp"][0], rel=1e-6)
     assert g1 == pytest.approx(both["grad_norm"][0], rel=1e-9)
+
+
+class _TinyNet(nn.Module):
+    """conv 3->4 (3x3) -> [BN] -> ReLU -> GAP -> linear 4->3: small enough for brute force."""
+
+    def __init__(self, bn: bool):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(4) if bn else nn.Identity()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.fc(F.relu(self.bn(self.conv(x))).mean((2, 3)))
+
+
+def test_ntk_hnas_definition_small_case():
+    """The HNAS NTK on a hand-checkable net: the engine's Θ equals the brute-force per-sample
+    gradients of one train-mode backward (BN couples the samples), which are NOT the true
+    per-sample Jacobian ∂z_i/∂θ; without BN all three coincide."""
+    from trainfree.metrics.ntk import ntk_gram
+    from trainfree.metrics.passes import forward_pass
+
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(5, 3, 6, 6, generator=g), torch.tensor([0, 1, 2, 0, 1])
+    for bn in (True, False):
+        torch.manual_seed(0)
+        net = _TinyNet(bn)
+        hnas = hnas_per_sample_grads(net, x, y)
+        jac = true_jacobian(net, x, y)
+        gram = ntk_gram(net, forward_pass(copy.deepcopy(net).train(), x), y).gram
+        ours = ntk_gram(net, forward_pass(net, x), y).gram
+        np.testing.assert_allclose(ours, gram, rtol=1e-12)
+        np.testing.assert_allclose(ours, (hnas @ hnas.T).numpy(), rtol=1e-5, atol=1e-9)
+        # the per-sample rows sum to the full-batch gradient in both constructions
+        np.testing.assert_allclose(hnas.sum(0).numpy(), jac.sum(0).numpy(), rtol=1e-4, atol=1e-7)
+        gap = float((hnas - jac).norm() / jac.norm())
+        if bn:
+            assert gap > 0.05, gap  # BN coupling: HNAS's G[i] differs from ∂z_i/∂θ
+        else:
+            assert gap < 1e-5, gap
+        ctx = ScoringContext(copy.deepcopy(net), x, y)
+        m_eng = score_network(ctx, resolve("ntk_trace"))["ntk_trace"][0]
+        assert m_eng == pytest.approx(_m_kappa(hnas)[0], rel=1e-5)
+
+
+def test_epe_nas_more_than_100_classes_skips_singletons():
+    """Above 100 classes the reference skips a class seen once; the score is Σ|s_c − s_c'|/#kept."""
+    from trainfree.metrics.jacobian import epe_nas_score
+
+    j = np.array([[1.0, 2, 3], [1, 2, 4], [3, 1, 0], [0, 1, 3], [2, 2, 1], [5, 0, 1]])
+    y = np.array([0, 0, 7, 4, 4, 4])  # class 7 has a single sample
+    eps = 1e-5
+
+    def s(rows):
+        r = np.corrcoef(rows)
+        return np.log(np.abs(r) + eps).sum()
+
+    s0, s4 = s(j[:2]), s(j[3:])
+    assert epe_nas_score(j, y, 10) == pytest.approx(abs(s0) + abs(s4) + abs(math.log(1 + eps)))
+    s0n, s4n = s0 / 2, s4 / 3
+    assert epe_nas_score(j, y, 120) == pytest.approx(2 * abs(s0n - s4n) / 2)
+    # and through the engine on a 120-class network, with singleton classes in the batch
+    torch.manual_seed(0)
+    net = nb201.build_model(ARCHS[0], C=8, N=1, num_classes=120)
+    x = torch.randn(8, 3, 16, 16, generator=torch.Generator().manual_seed(2))
+    yy = torch.tensor([0, 0, 5, 5, 5, 9, 17, 3])
+    jac = _input_jacobian(net, x)
+    got = score_network(ScoringContext(copy.deepcopy(net), x, yy), resolve("epe_nas"))["epe_nas"][0]
+    assert got == pytest.approx(epe_nas_score(jac, yy.numpy(), 120), rel=1e-6)
+    assert got != pytest.approx(epe_nas_score(jac, yy.numpy(), 10), rel=1e-3)

@@ -57,7 +57,7 @@ def test_ground_truth_pool_needs_a_benchmark_source(tmp_path):
 
 def _cfg(space: str, model: dict) -> dict:
     return {"space": space, "model": model, "data": {"dataset": "cifar10"},
-            "scoring": {"metrics": ["naswot"], "batch_size": 8, "shards": 1},
+            "scoring": {"metrics": ["naswot"], "batch_size": 8},
             "downloads": {"assets": []}, "sample": {"n": 5, "seed": 0},
             "ground_truth": {"kind": "training"}, "outputs": ["study"]}
 
@@ -91,7 +91,7 @@ def _tiny(space: str, model: dict, source: Path, targets: list[dict], n: int) ->
             "sample": {"pool": "ground_truth", "n": n, "seed": 0},
             "data": {"dataset": "cifar10", "root": str(benchdata("images/cifar10_partial_5506.npz"))},
             "scoring": {"metrics": ["naswot", "distinguishing_ability", "activation_units", "params"],
-                        "batch_size": 16, "fast_steps": [], "shards": 2},
+                        "batch_size": 16, "fast_steps": []},
             "ground_truth": {"kind": "benchmark", "source": str(source), "targets": targets},
             "analysis": {"n_boot": 20, "ablation_targets": "all"}}
 
@@ -109,11 +109,11 @@ def test_tiny_nb101_study_end_to_end(tmp_path):
     assert set(corr.ground_truth) == {label} and (corr.n == 8).all()
     abl = pd.read_csv(out / "tables" / "das_ablation.csv")
     assert abl.rule.iloc[0] == "naswot (WOT)" and set(abl.ground_truth) == {label}
-    # NASWOT's published NB101 tau is registered, so the study compares with it
+    # NASWOT's published NB101 tau is registered (vs test acc): the valid-acc row names it
     pvo = pd.read_csv(out / "tables" / "paper_vs_ours.csv").set_index("metric")
-    assert pvo.loc["naswot", "paper_kendall"] == pytest.approx(0.285)
+    assert "0.285" in pvo.loc["naswot", "paper_source"] and pd.isna(pvo.loc["naswot", "paper_kendall"])
     assert (out / "figures" / "scatter_naswot.pdf").stat().st_size > 1000
-    assert "n = 8" in (out / "summary.md").read_text() or "8" in (out / "summary.md").read_text()
+    assert "n = 8" in (out / "summary.md").read_text()
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from trainfree.analysis import suitezero, unify
 from trainfree.io import benchdata_root
@@ -67,7 +68,9 @@ def test_unification_matrix_and_accuracy_table():
     assert t.loc["ntk_condnum", "spearman"] < 0  # signed: lower-is-better metric shows negative
     assert not t.loc["ntk_condnum", "higher_is_better"] and not t.loc["hnas_criterion", "higher_is_better"]
     assert "hnas_criterion" in t.index and t.loc["hnas_criterion", "spearman"] < 0
-    assert -1 <= t.loc["ntk_trace", "kendall"] <= 1
+    both = pd.concat([wide["ntk_trace"], acc], axis=1, join="inner").dropna()
+    want = stats.kendalltau(both.iloc[:, 0], both.iloc[:, 1]).statistic
+    assert t.loc["ntk_trace", "kendall"] == pytest.approx(want)
 
 
 def test_heatmap_writes_pdf_and_png(tmp_path):

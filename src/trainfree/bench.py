@@ -186,6 +186,142 @@ def format_report(res: BenchResult, archs: int, batch_size: int, device: str, sp
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------ throughput (archs/s)
+
+
+@dataclass
+class Throughput:
+    """Whole-suite throughput of ``workers`` processes scoring disjoint archs concurrently.
+
+    ``wall_s`` spans the timed phase (after every worker built its context and scored one
+    untimed warm-up arch); ``arch_s`` and ``metric_s`` are per-arch seconds (model build
+    included in ``arch_s``); ``peak_bytes`` is the largest per-worker peak (GPU:
+    ``torch.cuda.max_memory_allocated``; CPU: resident set size).
+    """
+
+    workers: int
+    threads: int
+    archs: int
+    wall_s: float
+    arch_s: list[float]
+    metric_s: dict[str, list[float]]
+    peak_bytes: int
+
+    @property
+    def archs_per_s(self) -> float:
+        return self.archs / self.wall_s if self.wall_s > 0 else float("nan")
+
+
+def _score_loop(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, torch.Tensor],
+                device: str, seed: int, model_kwargs: dict,
+                space: str = "nb201") -> tuple[list[float], dict[str, list[float]]]:
+    """Build and score each arch of ``space`` with the whole suite (one shared context per arch)."""
+    from trainfree.metrics import ScoringContext, resolve, score_network
+
+    ms = resolve(metrics)
+    dev = torch.device(device)
+    x, y = (t.to(dev) for t in batch)  # the batch stays on the device for every arch
+    arch_s: list[float] = []
+    metric_s: dict[str, list[float]] = {m.name: [] for m in ms}
+    for arch in archs:
+        t0 = time.perf_counter()
+        out = score_network(ScoringContext(_build(arch, seed, model_kwargs, space), x, y, dev), ms)
+        arch_s.append(time.perf_counter() - t0)
+        for name, (_v, sec) in out.items():
+            metric_s[name].append(sec)
+    return arch_s, metric_s
+
+
+def _peak_bytes(device: str) -> int:
+    if torch.device(device).type == "cuda":
+        return int(torch.cuda.max_memory_allocated(torch.device(device)))
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _worker(rank: int, archs: list[str], metrics: list[str], batch, device: str, seed: int,
+            model_kwargs: dict, threads: int, barrier, queue, space: str = "nb201") -> None:
+    """One of several processes in flight: warm up, wait for all, score ``archs``, report."""
+    try:
+        if threads:
+            torch.set_num_threads(threads)
+        _score_loop(archs[:1], metrics, batch, device, seed, model_kwargs, space)  # untimed warm-up
+        if torch.device(device).type == "cuda":
+            torch.cuda.reset_peak_memory_stats(torch.device(device))
+        barrier.wait()
+        arch_s, metric_s = _score_loop(archs, metrics, batch, device, seed, model_kwargs, space)
+        if torch.device(device).type == "cuda":
+            torch.cuda.synchronize(torch.device(device))
+        queue.put((rank, time.perf_counter(), arch_s, metric_s, _peak_bytes(device), None))
+    except Exception as e:  # reported by the parent, which would otherwise wait forever
+        barrier.abort()
+        queue.put((rank, time.perf_counter(), [], {}, 0, f"{type(e).__name__}: {e}"))
+
+
+def run_throughput(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, torch.Tensor], *,
+                   device: str = "cpu", seed: int = 0, model_kwargs: dict | None = None,
+                   workers: int = 1, threads: int = 0, space: str = "nb201") -> Throughput:
+    """Score ``archs`` with the whole suite by ``workers`` processes in flight at once.
+
+    Workers share the device (on a GPU: one CUDA context each, kernels of different archs
+    overlap); arch ``i`` goes to worker ``i % workers``. ``workers=1`` runs in this process.
+    ``threads`` sets torch's intra-op threads per worker (0: leave as is).
+    """
+    kw = model_kwargs or {}
+    if workers <= 1:
+        if threads:
+            torch.set_num_threads(threads)
+        _score_loop(archs[:1], metrics, batch, device, seed, kw, space)  # warm-up
+        if torch.device(device).type == "cuda":
+            torch.cuda.reset_peak_memory_stats(torch.device(device))
+        t0 = time.perf_counter()
+        arch_s, metric_s = _score_loop(archs, metrics, batch, device, seed, kw, space)
+        if torch.device(device).type == "cuda":
+            torch.cuda.synchronize(torch.device(device))
+        return Throughput(1, torch.get_num_threads(), len(archs), time.perf_counter() - t0, arch_s,
+                          metric_s, _peak_bytes(device))
+    import torch.multiprocessing as mp
+
+    ctx = mp.get_context("spawn")  # CUDA cannot be used in forked children
+    barrier, queue = ctx.Barrier(workers + 1), ctx.Queue()
+    parts = [archs[r::workers] for r in range(workers)]
+    procs = [ctx.Process(target=_worker, args=(r, parts[r], metrics, batch, device, seed, kw, threads,
+                                              barrier, queue, space)) for r in range(workers)]
+    for p in procs:
+        p.start()
+    try:
+        barrier.wait()
+    except Exception:  # a worker failed before the start: its message is in the queue
+        pass
+    t0 = time.perf_counter()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    errors = [err for *_, err in results if err]
+    if errors:
+        raise RuntimeError("bench worker failed: " + errors[0])
+    arch_s = [s for r in results for s in r[2]]
+    metric_s = {m: [s for r in results for s in r[3][m]] for m in results[0][3]}
+    return Throughput(workers, threads or torch.get_num_threads(), len(archs),
+                      max(r[1] for r in results) - t0, arch_s, metric_s, max(r[4] for r in results))
+
+
+def format_throughput(tp: Throughput, device: str) -> str:
+    """Per-arch milliseconds per metric (median over archs), whole suite, peak memory, archs/s."""
+    mem = "peak GPU memory (max_memory_allocated)" if torch.device(device).type == "cuda" else "peak RSS"
+    lines = [f"whole-suite throughput on {device}: {tp.workers} worker(s) in flight x {tp.threads} thread(s), "
+             f"{tp.archs} archs, shared passes",
+             f"{'metric':<24} {'median ms/arch':>15}"]
+    for name, secs in tp.metric_s.items():
+        lines.append(f"{name:<24} {1e3 * statistics.median(secs):15.2f}")
+    lines.append(f"{'whole suite (+ build)':<24} {1e3 * statistics.median(tp.arch_s):15.2f}")
+    lines.append(f"{mem}: {tp.peak_bytes / 2**20:.1f} MiB (largest worker)")
+    lines.append(f"archs/s: {tp.archs_per_s:.3f} ({tp.wall_s:.2f} s wall for {tp.archs} archs); "
+                 f"15,625 NB201 archs at this rate: {15625 / tp.archs_per_s / 60:.1f} min")
+    return "\n".join(lines)
+
+
 def _default_images() -> Path:
     from trainfree.io import benchdata_root
 
@@ -207,11 +343,33 @@ def handler(args: argparse.Namespace) -> int:
         root = str(img) if img.is_file() else None
         dataset = dataset if root else "digits"
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    if metrics == ["all"]:
+        from trainfree.metrics.registry import list_metrics
+
+        metrics = list_metrics()
     batch = scoring_batch(dataset, args.batch_size, args.seed, root=root)
     nb = scoring_batch(dataset, args.naswot_batch, args.seed, root=root) if args.naswot_batch else None
     sp = get_space(args.space)
     archs = sp.sample(args.archs, args.seed)
     kw = {**sp.MODEL_DEFAULTS, **_model_kwargs(sp, args)}
+    if args.device.startswith("cuda") and not args.tf32:
+        torch.backends.cudnn.allow_tf32 = False  # full float32 scores, as on the CPU
+        torch.backends.cuda.matmul.allow_tf32 = False
+    if args.throughput:
+        tp = run_throughput(archs, metrics, batch, device=args.device, seed=args.seed, model_kwargs=kw,
+                            workers=args.in_flight, threads=args.threads, space=args.space)
+        model = ", ".join(f"{k}={v}" for k, v in kw.items())
+        print(f"data: {dataset} {root or ''}; {args.space.upper()} ({model}), batch {args.batch_size}")
+        print(format_throughput(tp, args.device))
+        if args.out:
+            rows = [{"item": m, "median_ms": 1e3 * statistics.median(v)} for m, v in tp.metric_s.items()]
+            rows.append({"item": "whole suite", "median_ms": 1e3 * statistics.median(tp.arch_s)})
+            t = pd.DataFrame(rows).assign(device=args.device, workers=tp.workers, threads=tp.threads,
+                                          archs=tp.archs, archs_per_s=tp.archs_per_s,
+                                          peak_mib=tp.peak_bytes / 2**20)
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            t.to_csv(args.out, index=False)
+        return 0
     if args.warmup:
         run_bench(archs[:1], metrics, batch, nb, device=args.device, seed=args.seed, model_kwargs=kw,
                   space=args.space)
@@ -241,7 +399,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--archs", type=positive_int, default=10, help="number of archs (<space>.sample(N, seed))")
     p.add_argument("--batch-size", type=positive_int, default=64, help="scoring batch of the suite")
     p.add_argument("--naswot-batch", type=nonneg_int, default=128, help="batch of the naswot-alone row (0: skip)")
-    p.add_argument("--metrics", default=",".join(DEFAULT_SUITE), help="comma-separated metric names")
+    p.add_argument("--metrics", default=",".join(DEFAULT_SUITE), help="comma-separated metric names, or all (every registered metric)")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:i]")
     p.add_argument("--dataset", default="cifar10", help="dataset of the scoring batch")
     p.add_argument("--data-root", default=None,
@@ -256,8 +414,15 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="one untimed arch first")
     p.add_argument("--progress", action="store_true", help="print a line per arch")
     p.add_argument("--out", default=None, help="also write the table as CSV here")
+    p.add_argument("--throughput", action="store_true",
+                   help="instead: whole-suite throughput (ms per metric per arch, peak memory, archs/s)")
+    p.add_argument("--in-flight", type=int, default=1,
+                   help="with --throughput: worker processes scoring different archs at once on the device")
+    p.add_argument("--tf32", action="store_true",
+                   help="on a GPU, allow TF32 convolutions/matmuls (default: off, full float32 scores)")
     p.set_defaults(func=handler)
     return p
 
 
-__all__ = ["BenchResult", "PeakMemory", "format_report", "handler", "register", "run_bench"]
+__all__ = ["BenchResult", "PeakMemory", "Throughput", "format_report", "format_throughput", "handler",
+           "register", "run_bench", "run_throughput"]

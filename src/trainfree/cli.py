@@ -40,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 # modules that add subcommands through register(subparsers)
-_EXTENSIONS = ("trainfree.cli_benchmarks", "trainfree.bench")
+_EXTENSIONS = ("trainfree.cli_benchmarks", "trainfree.bench", "trainfree.cli_search")
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:

@@ -59,9 +59,10 @@ def check_config(cfg: dict) -> None:
     dup = sorted({m for m in metrics if metrics.count(m) > 1})
     if dup:
         raise TrainfreeError(f"config scoring.metrics: {', '.join(dup)} listed twice; list each metric once")
-    for key in ("scoring.batch_size", "scoring.shards"):
+    for key in ("scoring.batch_size",):
         sec, name = key.split(".")
-        _positive(key, cfg[sec][name])
+        if name in cfg[sec]:
+            _positive(key, cfg[sec][name])
     for i, a in enumerate(cfg["downloads"]["assets"]):
         _choice(f"downloads.assets[{i}]", a, list_assets())
     sp = get_space(cfg["space"])

@@ -13,7 +13,32 @@ from trainfree.io import benchdata_root, package_hash
 
 
 R = f"results/{config['study']}"
-SHARDS = list(range(config["scoring"]["shards"]))
+
+# Shards are a run setting, not science: `--set-scatter score=8 train=8` on the command
+# line or `set-scatter:` in a profile. Results do not depend on the shard counts.
+scattergather:
+    score=2,
+    train=2,
+
+
+if "shards" in config["scoring"]:
+    from trainfree.errors import TrainfreeError
+
+    raise TrainfreeError(
+        "config key scoring.shards was removed: drop it and set the shard counts when running, "
+        "e.g. `snakemake --set-scatter score=4 train=4` (or `set-scatter:` in a profile)"
+    )
+
+
+def scatter_shard(wildcards) -> int:
+    """0-based shard index of a scatter item `i-of-n`."""
+    return int(wildcards.scatteritem.split("-of-")[0]) - 1
+
+
+def scatter_count(wildcards) -> int:
+    """Number of shards n of a scatter item `i-of-n`."""
+    return int(wildcards.scatteritem.split("-of-")[1])
+
 FAST_STEPS = sorted(set([0] + list(config["scoring"]["fast_steps"])))
 TRAINING = config["ground_truth"]["kind"] == "training"
 DEVICE = config.get("device", "cpu")
@@ -53,7 +78,7 @@ TARGET_KEYS = ("study", "space", "data.dataset", "training.epochs", "training.se
 
 
 def all_targets():
-    out = []
+    out = list(SEARCH_TARGETS) if "search" in config["outputs"] else []  # search.smk
     if "suitezero" in config["outputs"]:
         out += [f"{R}/tables/suitezero_validation.csv", f"{R}/tables/unification_matrix.csv",
                 f"{R}/figures/unification_heatmap.pdf", f"{R}/tables/unification_accuracy.csv",

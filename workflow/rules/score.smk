@@ -1,4 +1,5 @@
-# Scoring with every configured metric, sharded; k = fast-training steps before scoring.
+# Scoring with every configured metric, sharded (scatter "score"); k = fast-training steps
+# before scoring. Shard count: `--set-scatter score=N`; torch threads: `--set-threads score_shard=T`.
 
 SCORE_KEYS = ("space", "model", "data", "scoring.metrics", "scoring.seed")
 SCORE_CODE = ("metrics", "spaces", "data", "training", "seeding.py", "pipeline/score.py", "pipeline/common.py")
@@ -10,15 +11,17 @@ rule score_shard:
         batch=f"{R}/data/scoring_batch.npz",
         data=lambda wc: DATA_ROOT if int(wc.k) > 0 else [],
     output:
-        f"{R}/scores/k{{k}}/shard{{shard}}.parquet",
+        f"{R}/scores/k{{k}}/shard{{scatteritem}}.parquet",
     conda:
         "../envs/trainfree.yaml"
     log:
-        f"{R}/logs/score_k{{k}}_shard{{shard}}.log",
+        f"{R}/logs/score_k{{k}}_shard{{scatteritem}}.log",
     benchmark:
-        f"{R}/benchmarks/score_k{{k}}_shard{{shard}}.tsv"
+        f"{R}/benchmarks/score_k{{k}}_shard{{scatteritem}}.tsv"
+    threads: 1
     params:
-        n_shards=len(SHARDS),
+        shard=scatter_shard,
+        n_shards=scatter_count,
         device=DEVICE,
         cfg=lambda wc: cfg_view(*SCORE_KEYS, *(("fast_training",) if int(wc.k) > 0 else ())),
         code=code_version(*SCORE_CODE),
@@ -30,7 +33,8 @@ rule score_shard:
 
 rule gather_scores:
     input:
-        expand(f"{R}/scores/k{{k}}/shard{{shard}}.parquet", k=FAST_STEPS, shard=SHARDS),
+        # k outer, shard inner: the gathered rows keep the sample's order for any shard count
+        [p for k in FAST_STEPS for p in gather.score(f"{R}/scores/k{k}/shard{{scatteritem}}.parquet")],
     output:
         f"{R}/scores.parquet",
     conda:

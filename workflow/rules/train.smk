@@ -1,4 +1,5 @@
-# Short, seeded training runs recording training states (the DTB table format).
+# Short, seeded training runs recording training states (the DTB table format), sharded
+# (scatter "train"). Shard count: `--set-scatter train=N`; threads: `--set-threads train_shard=T`.
 
 
 rule train_shard:
@@ -6,15 +7,17 @@ rule train_shard:
         sample=f"{R}/sample.parquet",
         data=DATA_ROOT,
     output:
-        f"{R}/training/shard{{shard}}.parquet",
+        f"{R}/training/shard{{scatteritem}}.parquet",
     conda:
         "../envs/trainfree.yaml"
     log:
-        f"{R}/logs/train_shard{{shard}}.log",
+        f"{R}/logs/train_shard{{scatteritem}}.log",
     benchmark:
-        f"{R}/benchmarks/train_shard{{shard}}.tsv"
+        f"{R}/benchmarks/train_shard{{scatteritem}}.tsv"
+    threads: 1
     params:
-        n_shards=len(SHARDS),
+        shard=scatter_shard,
+        n_shards=scatter_count,
         device=DEVICE,
         checkpoints=f"{R}/training/checkpoints",
         cfg=cfg_view("space", "model", "data", "training"),
@@ -27,7 +30,7 @@ rule train_shard:
 
 rule gather_states:
     input:
-        expand(f"{R}/training/shard{{shard}}.parquet", shard=SHARDS),
+        gather.train(f"{R}/training/shard{{scatteritem}}.parquet"),
     output:
         f"{R}/training_states.parquet",
     conda:

@@ -3,4 +3,4 @@ from trainfree.pipeline.score import score_shard
 
 sm = snakemake  # noqa: F821
 run_logged(sm.log[0], score_shard, sm.params.cfg, sm.input.sample, sm.input.batch, int(sm.wildcards.k),
-           int(sm.wildcards.shard), sm.params.n_shards, sm.output[0], device=sm.params.device, threads=sm.threads)
+           sm.params.shard, sm.params.n_shards, sm.output[0], device=sm.params.device, threads=sm.threads)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trainfree.analysis.correlation import correlate
+from trainfree.analysis.correlation import correlate, rank_correlation
 
 ATOMS = ("naswot", "distinguishing_ability", "activation_units")
 
@@ -48,6 +48,32 @@ def _tau(s: pd.Series, truth: pd.Series) -> float:
     return correlate(s, truth, n_boot=0)["kendall"]
 
 
+def paired_delta(s: pd.Series, ref: pd.Series, truth: pd.Series, n_boot: int = 1000, seed: int = 0,
+                 ci: float = 0.95) -> tuple[float, float, float]:
+    """Kendall τ(s) − τ(ref) vs ``truth`` and its paired percentile-bootstrap CI.
+
+    On the archs where ``s``, ``ref`` and ``truth`` are all finite; each resample draws
+    archs with replacement and evaluates both taus on the same draw, so the interval is
+    of the difference itself. Returns (delta, lo, hi); NaN when < 3 archs remain.
+    """
+    both = pd.concat([s.rename("s"), ref.rename("r"), truth.rename("t")], axis=1, join="inner").dropna()
+    a, r, t = (both[c].to_numpy(float) for c in ("s", "r", "t"))
+    if len(t) < 3:
+        return float("nan"), float("nan"), float("nan")
+    delta = rank_correlation("kendall", a, t) - rank_correlation("kendall", r, t)
+    rng = np.random.default_rng(seed)
+    vals = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(t), len(t))
+        vals.append(rank_correlation("kendall", a[i], t[i]) - rank_correlation("kendall", r[i], t[i]))
+    vals = np.array(vals)
+    vals = vals[np.isfinite(vals)]
+    if not len(vals):
+        return float(delta), float("nan"), float("nan")
+    lo, hi = np.percentile(vals, ((1 - ci) / 2 * 100, (1 + ci) / 2 * 100))
+    return float(delta), float(lo), float(hi)
+
+
 def ablation_table(wide: pd.DataFrame, truth: pd.Series, truth_label: str, n: int,
                    alphas: list[float], lambdas: list[float], seed: int = 0,
                    n_boot: int = 1000) -> pd.DataFrame:
@@ -56,7 +82,9 @@ def ablation_table(wide: pd.DataFrame, truth: pd.Series, truth_label: str, n: in
     ``wide``: index arch_id, columns including ``ATOMS``; ``n``: scoring batch size.
     Rows: rule, param (chosen on calibration; empty for fixed scores), calib_kendall,
     n, kendall (+CI), spearman (+CI), ratio_vs_wot (kendall / WOT's kendall on the same
-    half; NaN when WOT's tau is not positive, where a ratio says nothing).
+    half; NaN when WOT's tau is not positive, where a ratio says nothing) and
+    delta_vs_wot = τ(rule) − τ(WOT) on the archs both score, with its paired bootstrap
+    95 % CI (delta_lo, delta_hi; ``n_boot`` resamples): "beats WOT" means delta_lo > 0.
     """
     archs = [a for a in wide.index if a in truth.index]
     calib, held = split_halves(sorted(archs), seed)
@@ -65,7 +93,9 @@ def ablation_table(wide: pd.DataFrame, truth: pd.Series, truth_label: str, n: in
 
     def add(rule: str, param: float | None, s_cal: pd.Series, s_held: pd.Series) -> None:
         r = correlate(s_held, truth, n_boot=n_boot, seed=seed)
-        rows.append({"rule": rule, "param": param, "calib_kendall": _tau(s_cal, truth), **r})
+        d, lo, hi = paired_delta(s_held, wh["naswot"], truth, n_boot=n_boot, seed=seed)
+        rows.append({"rule": rule, "param": param, "calib_kendall": _tau(s_cal, truth), **r,
+                     "delta_vs_wot": d, "delta_lo": lo, "delta_hi": hi})
 
     add("naswot (WOT)", None, wc["naswot"], wh["naswot"])
     add("distinguishing_ability (D)", None, wc["distinguishing_ability"], wh["distinguishing_ability"])

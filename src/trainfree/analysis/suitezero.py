@@ -43,9 +43,9 @@ NB101_FILE = "nb101/nb101_suitezero_subset250.json"
 NB301_FILE = "darts/nb301_suitezero_subset362.json"
 IMAGES_FILE = "images/cifar10_partial_5506.npz"
 #: our named variants compared with a published column: variant -> our metric name
-VARIANTS: dict[str, str] = {"fisher_zc": "fisher"}
+VARIANTS: dict[str, str] = {"fisher_channel": "fisher"}
 #: metrics scored besides the 13 published ones (variants, HNAS unification analysis)
-EXTRA_METRICS: tuple[str, ...] = ("fisher_zc", "zico", "ntk_trace", "ntk_condnum")
+EXTRA_METRICS: tuple[str, ...] = ("fisher_channel", "zico", "ntk_trace", "ntk_condnum")
 
 
 def default_bench_root() -> Path:

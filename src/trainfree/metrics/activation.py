@@ -11,6 +11,12 @@ Hamming kernel K_H[i, j] = N_A - d_H(c_i, c_j):
 
 Procedure of the original: only ReLUs visited by a backward pass from the output
 count; train-mode BN; the kernel is accumulated in float64; ``slogdet``.
+
+The visited ReLUs are found during the one no-grad forward itself (``ReluTrace``): every
+torch operation passes on the set of ReLU modules upstream of its floating-point
+inputs, so the set attached to the network output is the set of ReLUs a backward pass
+from it would reach. ``backward_visited_relus`` (an autograd probe) is kept as the
+reference it is tested against.
 """
 
 from __future__ import annotations
@@ -21,8 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from trainfree.metrics.registry import register_metric
+
+#: attribute under which a tensor carries the ReLU modules upstream of it during a trace
+_TAG = "_trainfree_relus"
+#: operations through which no gradient flows (their outputs carry no ReLUs)
+_NO_GRAD_FUNCS = {torch.Tensor.detach, torch.Tensor.detach_, torch.detach}
 
 
 @dataclass(frozen=True)
@@ -67,11 +79,62 @@ def backward_visited_relus(model: nn.Module, x: torch.Tensor) -> list[nn.ReLU]:
     return [m for m in relus if any(fn is not None and fn in reach for fn in outputs[id(m)])]
 
 
-def _hamming_kernel_packed(codes: np.ndarray) -> np.ndarray:
-    """K_H = N_A - d_H from a boolean code matrix (n, N_A), by XOR + popcount of bit-packed
-    rows (upper triangle, mirrored). Integer arithmetic: exact; returned as float64."""
-    n, units = codes.shape
-    packed = np.packbits(codes, axis=1)
+def _tensors(obj) -> list[torch.Tensor]:
+    if isinstance(obj, torch.Tensor):
+        return [obj]
+    if isinstance(obj, (list, tuple)):
+        return [t for o in obj for t in _tensors(o)]
+    if isinstance(obj, dict):
+        return [t for o in obj.values() for t in _tensors(o)]
+    return []
+
+
+def _tag(t: torch.Tensor, relus: frozenset) -> None:
+    if t.is_floating_point() or t.is_complex():
+        old = getattr(t, _TAG, frozenset())
+        setattr(t, _TAG, old | relus)
+
+
+class ReluTrace(TorchFunctionMode):
+    """Data-flow trace of ReLU modules through a (no-grad) forward.
+
+    Each torch operation tags its floating-point outputs with the union of the ReLU sets
+    of its tensor arguments (an in-place op adds to its operand's set); a ReLU module's
+    output adds the module itself (``relu_hook``). Gradient-free operations (``detach``,
+    and any op with integer/bool outputs, e.g. comparisons) pass nothing on. Assumes
+    the network's data flow goes through torch operations (no ``.data``/NumPy round trips).
+    """
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if func in _NO_GRAD_FUNCS:
+            return out
+        relus: frozenset = frozenset()
+        for t in _tensors(args) + _tensors(kwargs or {}):
+            relus = relus | getattr(t, _TAG, frozenset())
+        if relus:
+            for t in _tensors(out):
+                _tag(t, relus)
+        return out
+
+    @staticmethod
+    def relu_hook(m: nn.Module, inp: tuple, out: torch.Tensor) -> None:
+        """Forward hook of a ReLU module: its output carries its input's set and itself."""
+        _tag(out, getattr(inp[0], _TAG, frozenset()) | {m})
+
+    @staticmethod
+    def relus_of(out) -> frozenset:
+        """The ReLU modules upstream of (any tensor of) the network output ``out``."""
+        s: frozenset = frozenset()
+        for t in _tensors(out):
+            s = s | getattr(t, _TAG, frozenset())
+        return s
+
+
+def _hamming_kernel_packed(packed: np.ndarray, units: int) -> np.ndarray:
+    """K_H = N_A - d_H from bit-packed codes (n, bytes; padding bits 0 in every row), by
+    XOR + popcount (upper triangle, mirrored). Integer arithmetic: exact; float64."""
+    n = packed.shape[0]
     pad = (-packed.shape[1]) % 8
     if pad:  # zero padding bits are equal in every row: they never count as a difference
         packed = np.pad(packed, ((0, 0), (0, pad)))
@@ -87,47 +150,52 @@ def _hamming_kernel_packed(codes: np.ndarray) -> np.ndarray:
 def relu_kernel(model: nn.Module, x: torch.Tensor) -> ReluKernel:
     """The Hamming kernel of the binary codes at the inputs of backward-visited ReLUs.
 
-    On CPU (NumPy >= 2) the codes of all ReLU calls are concatenated, bit-packed and
-    K_H[i, j] = N_A - popcount(c_i XOR c_j) is computed in integers: exact, and several
-    times cheaper than the float Gram product (2 n^2 N_A flops). Otherwise, per ReLU call
-    with codes C (n x u): K += C C^T + (1-C)(1-C)^T, computed as 2 C C^T - r 1^T - 1 r^T + u
-    with r = C 1 (one matmul; exact in float32 for u < 2^24, accumulated in float64).
-    Both paths give identical values.
+    One no-grad forward under ``ReluTrace`` records every ReLU call's codes and finds
+    the visited ReLUs; only their calls enter K. On CPU (NumPy >= 2) each call's codes
+    are bit-packed as they come (each call padded to whole bytes with zeros, which never
+    differ) and K_H[i, j] = N_A - popcount(c_i XOR c_j) is computed in integers: exact,
+    and several times cheaper than the float Gram product (2 n^2 N_A flops). Otherwise,
+    per ReLU call with codes C (n x u): K += C C^T + (1-C)(1-C)^T, computed as
+    2 C C^T - r 1^T - 1 r^T + u with r = C 1 (one matmul; exact in float32 for u < 2^24,
+    accumulated in float64). Both paths give identical values.
     """
-    visited = backward_visited_relus(model, x)
     n = x.shape[0]
     packed_path = x.device.type == "cpu" and hasattr(np, "bitwise_count")
-    K = torch.zeros(n, n, dtype=torch.float64, device=x.device)
-    codes: list[torch.Tensor] = []
-    units = 0
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    calls: list[tuple[nn.Module, object, int]] = []  # (module, packed codes or K part, units)
 
-    def hook(_m: nn.Module, inp: tuple[torch.Tensor, ...], _o: torch.Tensor) -> None:
-        nonlocal K, units
-        if packed_path:
-            c = inp[0].detach().reshape(n, -1) > 0
-            codes.append(c)
-            units += c.shape[1]
-            return
-        c = (inp[0].reshape(n, -1) > 0).float()
+    def hook(m: nn.Module, inp: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+        c = inp[0].detach().reshape(n, -1) > 0
         u = c.shape[1]
-        r = c.sum(1, dtype=torch.float64)
-        K += 2.0 * (c @ c.T).double() - r[:, None] - r[None, :] + u
-        units += u
+        if packed_path:
+            calls.append((m, np.packbits(c.numpy(), axis=1), u))
+        else:
+            cf = c.float()
+            r = cf.sum(1, dtype=torch.float64)
+            calls.append((m, 2.0 * (cf @ cf.T).double() - r[:, None] - r[None, :] + u, u))
+        ReluTrace.relu_hook(m, inp, out)
 
-    hooks = [m.register_forward_hook(hook) for m in visited]
+    hooks = [m.register_forward_hook(hook) for m in relus]
     try:
-        with torch.no_grad():
-            model(x)
+        with torch.no_grad(), ReluTrace():
+            out = model(x)
+        visited = ReluTrace.relus_of(out)
     finally:
         for h in hooks:
             h.remove()
+    kept = [(part, u) for m, part, u in calls if m in visited]
+    units = sum(u for _, u in kept)
+    n_relus = sum(1 for m in relus if m in visited)
     if packed_path:
-        if codes:
-            Kn = _hamming_kernel_packed(torch.cat(codes, 1).numpy())
+        if kept:
+            Kn = _hamming_kernel_packed(np.concatenate([p for p, _ in kept], axis=1), units)
         else:
             Kn = np.zeros((n, n), dtype=np.float64)
-        return ReluKernel(Kn, units, len(visited))
-    return ReluKernel(K.cpu().numpy(), units, len(visited))
+        return ReluKernel(Kn, units, n_relus)
+    K = torch.zeros(n, n, dtype=torch.float64, device=x.device)
+    for part, _u in kept:
+        K += part
+    return ReluKernel(K.cpu().numpy(), units, n_relus)
 
 
 def _kernel(ctx) -> ReluKernel:
@@ -135,9 +203,15 @@ def _kernel(ctx) -> ReluKernel:
 
 
 def logdet(K: np.ndarray) -> float:
-    """log|K| by slogdet; -inf (stored as NaN) when K is singular."""
-    sign, ld = np.linalg.slogdet(K)
-    return float(ld) if sign > 0 else float("-inf")
+    """log|det K| by ``slogdet``, whatever its sign, as Mellor et al.'s ``hooklogdet`` returns.
+
+    K is positive semi-definite in exact arithmetic; a negative sign only comes from
+    round-off on a nearly singular K, where the reference still returns log|det K|.
+    A singular K (sign 0) gives -inf, which the engine stores as NaN (tables report tau
+    with those archs dropped and with them ranked last, as the reference's -inf does).
+    """
+    _sign, ld = np.linalg.slogdet(K)
+    return float(ld)
 
 
 @register_metric("naswot", higher_is_better=True, passes=("relu_kernel",))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from trainfree.errors import TrainfreeError
 
-PASSES = ("relu_kernel", "ce_grad", "ntk", "cost", "copy", "forward", "input_jacobian", "zico_grad")
+PASSES = ("relu_kernel", "ce_grad", "ntk", "ntk_bnfixed", "cost", "copy", "forward", "input_jacobian", "zico_grad")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Metric:
     needs_labels: bool
     passes: tuple[str, ...] = field(default=())
     doc: str = ""
+    #: False for a metric that re-initialises the weights (it ignores any training)
+    uses_weights: bool = True
 
 
 _REGISTRY: dict[str, Metric] = {}
@@ -38,8 +40,13 @@ def register_metric(
     needs_data: bool = True,
     needs_labels: bool = False,
     passes: tuple[str, ...] = (),
+    uses_weights: bool = True,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
-    """Decorator: register ``fn(ctx) -> float`` as metric ``name`` (names are unique)."""
+    """Decorator: register ``fn(ctx) -> float`` as metric ``name`` (names are unique).
+
+    ``uses_weights=False`` marks a metric that re-initialises the network's weights, so
+    its value does not change with fast training.
+    """
     bad = [p for p in passes if p not in PASSES]
     if bad:
         raise ValueError(f"metric {name!r}: unknown passes {bad}; known: {PASSES}")
@@ -48,14 +55,15 @@ def register_metric(
         if name in _REGISTRY:
             raise ValueError(f"metric {name!r} is already registered (by {_REGISTRY[name].fn.__module__})")
         doc = (fn.__doc__ or "").strip()
-        _REGISTRY[name] = Metric(name, fn, higher_is_better, needs_data, needs_labels, tuple(passes), doc)
+        _REGISTRY[name] = Metric(name, fn, higher_is_better, needs_data, needs_labels, tuple(passes), doc,
+                                 uses_weights)
         return fn
 
     return deco
 
 
 # metric family modules; importing one registers its metrics
-FAMILIES: tuple[str, ...] = ("activation", "cost", "gradient")
+FAMILIES: tuple[str, ...] = ("activation", "cost", "saliency", "jacobian", "ntk", "zico", "synflow", "zen")
 
 
 def _load_builtin() -> None:

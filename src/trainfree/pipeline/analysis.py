@@ -73,6 +73,7 @@ def fast_training(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd
         secs = (per_arch.seconds.sum() + per_arch.fast_train_seconds.first()).median()
         t.insert(1, "fast_steps", int(k))
         t["seconds_per_arch"] = secs
+        t["uses_trained_weights"] = [get_metric(m).uses_weights for m in t.metric]  # zen re-initialises
         frames.append(t)
     table = pd.concat(frames, ignore_index=True)
     write_table(table, out_csv, caption=f"Correlation after k fast-training steps ({cfg['study']})")

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
 from trainfree.benchmarks import describe, select
 from trainfree.data import load_dataset, normalise, num_classes
+from trainfree.errors import TrainfreeError
 from trainfree.io import read_parquet, write_parquet
 
 
@@ -37,13 +39,19 @@ def train_tensors(cfg: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, 
 
 
 def shard_of(df: pd.DataFrame, shard: int, n_shards: int) -> pd.DataFrame:
-    """Rows ``shard, shard + n_shards, ...`` (stable, order-independent of other shards)."""
-    return df.iloc[shard::n_shards]
+    """Contiguous block ``shard`` (0-based) of ``n_shards`` near-equal blocks of rows, so that
+    concatenating shards 0..n-1 gives back ``df`` in its order for any ``n_shards``."""
+    if not 0 <= shard < n_shards:
+        raise TrainfreeError(f"shard {shard} out of range for {n_shards} shards (0..{n_shards - 1})")
+    bounds = np.linspace(0, len(df), n_shards + 1).round().astype(int)
+    return df.iloc[bounds[shard]:bounds[shard + 1]]
 
 
 def gather(paths: list[str], out: str) -> pd.DataFrame:
-    """Concatenate shard tables into one (Parquet)."""
-    df = pd.concat([read_parquet(p) for p in paths], ignore_index=True)
+    """Concatenate shard tables in order into one (Parquet); empty shards (more shards than
+    archs) are skipped so that they cannot change the column dtypes."""
+    frames = [read_parquet(p) for p in paths]
+    df = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     write_parquet(df, out)
     return df
 

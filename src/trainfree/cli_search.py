@@ -1,0 +1,109 @@
+"""CLI subcommands ``trainfree search best-of-n | hnas | convert`` (the workflow's functions).
+
+Score tables are CSV or Parquet with columns ``arch_id, metric, value`` (as ``trainfree
+score`` writes them); a wide published table converts with ``search convert``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from trainfree.errors import TrainfreeError
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise TrainfreeError(f"{text!r}: give comma-separated integers, e.g. 10,100,1000") from None
+
+
+def _read_gt(path: str) -> pd.DataFrame:
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_file():
+        raise TrainfreeError(f"ground truth {path!r} does not exist; write it with `trainfree ground-truth nb201 "
+                             f"--source ../shared/benchdata/nb201 --out gt.parquet`")
+    gt = pd.read_parquet(p) if p.suffix in (".parquet", ".pq") else pd.read_csv(p)
+    gt["seed"] = gt["seed"].astype(str)
+    return gt
+
+
+def _emit(df: pd.DataFrame, fmt: str) -> None:
+    if fmt == "json":
+        print(df.to_json(orient="records", indent=2))
+    else:
+        print(df.to_csv(index=False), end="")
+
+
+def _best_of_n(args: argparse.Namespace) -> int:
+    from trainfree.search.best_of_n import best_of_n_table
+    from trainfree.search.pool import read_scores
+
+    metrics = [m.strip() for m in args.metric.split(",") if m.strip()]
+    directions = {m: args.direction for m in metrics} if args.direction is not None else None
+    df = best_of_n_table(read_scores(args.scores), _read_gt(args.ground_truth), metrics, _ints(args.n),
+                         repeats=args.repeats, seed=args.seed, directions=directions)
+    _emit(df, args.format)
+    return 0
+
+
+def _hnas(args: argparse.Namespace) -> int:
+    from trainfree.search.hnas import hnas_nb201
+    from trainfree.search.pool import read_scores
+
+    seeds = list(range(args.seed_start, args.seed_start + args.seeds))
+    df = hnas_nb201(read_scores(args.scores), _read_gt(args.ground_truth), seeds,
+                    trace_metric=args.trace_metric, cond_metric=args.cond_metric)
+    _emit(df, args.format)
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from trainfree.search.pool import convert_wide
+
+    metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
+    out = convert_wide(args.wide, args.out, arch_col=args.arch_col, metrics=metrics)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``search`` with its ``best-of-n``, ``hnas`` and ``convert`` subcommands."""
+    s = subparsers.add_parser("search", help="best-of-N and HNAS searches over a score table")
+    sub = s.add_subparsers(dest="search_command", required=True)
+
+    b = sub.add_parser("best-of-n", help="best-scored of N random archs, repeated; mean and std per dataset")
+    b.add_argument("--scores", required=True, help="score table (CSV or Parquet: arch_id, metric, value)")
+    b.add_argument("--metric", required=True, help="metric name(s), comma-separated")
+    b.add_argument("--ground-truth", required=True, help="tidy ground truth of `trainfree ground-truth`")
+    b.add_argument("--n", default="10,100,1000", help="sample sizes N (default 10,100,1000)")
+    b.add_argument("--repeats", type=int, default=500)
+    b.add_argument("--seed", type=int, default=0)
+    d = b.add_mutually_exclusive_group()
+    d.add_argument("--higher-is-better", dest="direction", action="store_const", const=True, default=None,
+                   help="direction of a score not in the metric registry (e.g. Suite-Zero's nwot)")
+    d.add_argument("--lower-is-better", dest="direction", action="store_const", const=False)
+    b.add_argument("--format", choices=["csv", "json"], default="csv")
+    b.set_defaults(func=_best_of_n)
+
+    h = sub.add_parser("hnas", help="HNAS Bayesian optimisation on NB201; one row per seed")
+    h.add_argument("--scores", required=True, help="score table with ntk_trace and ntk_condnum")
+    h.add_argument("--ground-truth", required=True, help="tidy ground truth of `trainfree ground-truth`")
+    h.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
+    h.add_argument("--seed-start", type=int, default=0)
+    h.add_argument("--trace-metric", default="ntk_trace")
+    h.add_argument("--cond-metric", default="ntk_condnum")
+    h.add_argument("--format", choices=["csv", "json"], default="csv")
+    h.set_defaults(func=_hnas)
+
+    c = sub.add_parser("convert", help="wide score table (one column per metric) -> tidy arch_id, metric, value")
+    c.add_argument("--wide", required=True, help="wide CSV, e.g. nb201_zc_proxies_cifar10_suitezero.csv")
+    c.add_argument("--arch-col", default="net_str", help="column holding the arch string (default net_str)")
+    c.add_argument("--metrics", default=None, help="columns to keep (default: every numeric column)")
+    c.add_argument("--out", required=True, help="output .csv or .parquet")
+    c.set_defaults(func=_convert)

@@ -1,0 +1,130 @@
+# Search (config `search`, built when `outputs` lists `search`): score a pool of archs in
+# shards, best-of-N by every metric (and by a published score table), HNAS's Bayesian
+# optimisation over the pool, the error-vs-budget figure.
+
+SEARCH = config["search"]
+SEARCH_POOL = SEARCH["pool"]["n"] > 0
+SEARCH_SHARDS = list(range(-(-SEARCH["pool"]["n"] // SEARCH["pool"]["shard_size"]))) if SEARCH_POOL else []
+SEARCH_HNAS = SEARCH_POOL and {SEARCH["hnas"]["trace_metric"], SEARCH["hnas"]["cond_metric"]} <= set(
+    SEARCH["pool"]["metrics"]
+)
+# what `rule all` builds when `outputs` lists search (read by all_targets in common.smk)
+SEARCH_TARGETS = (
+    [f"{R}/tables/search_best_of_n.csv", f"{R}/provenance.json"]
+    + ([f"{R}/figures/search_budget.pdf"] if SEARCH_POOL else [])
+    + ([f"{R}/tables/search_hnas.csv"] if SEARCH_HNAS else [])
+)
+
+
+ruleorder: search_budget > figure
+
+
+rule search_pool_shard:
+    output:
+        f"{R}/search/pool/shard_{{shard}}.parquet",
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/search_pool_{{shard}}.log",
+    benchmark:
+        f"{R}/benchmarks/search_pool_{{shard}}.tsv"
+    params:
+        step="pool_shard",
+        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
+        cache=f"{R}/cache",
+        device=DEVICE,
+    threads: 1
+    resources:
+        gpu=1 if DEVICE.startswith("cuda") else 0,
+    wildcard_constraints:
+        shard="[0-9]+",
+    script:
+        "../scripts/search.py"
+
+
+rule search_scores:
+    input:
+        expand(f"{R}/search/pool/shard_{{shard}}.parquet", shard=SEARCH_SHARDS),
+    output:
+        f"{R}/search/scores.parquet",
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/search_scores.log",
+    params:
+        step="gather",
+        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
+    script:
+        "../scripts/search.py"
+
+
+rule search_best_of_n:
+    input:
+        scores=f"{R}/search/scores.parquet" if SEARCH_POOL else [],
+        gt=f"{R}/ground_truth.parquet",
+    output:
+        table=report(
+            multiext(f"{R}/tables/search_best_of_n", ".csv", ".md", ".tex"),
+            caption="../report/search.rst",
+            category="Search",
+        ),
+        raw=f"{R}/tables/search_best_of_n_raw.csv",
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/search_best_of_n.log",
+    benchmark:
+        f"{R}/benchmarks/search_best_of_n.tsv"
+    params:
+        step="best_of_n",
+        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
+    script:
+        "../scripts/search.py"
+
+
+rule search_hnas:
+    input:
+        scores=f"{R}/search/scores.parquet",
+        gt=f"{R}/ground_truth.parquet",
+    output:
+        table=report(
+            multiext(f"{R}/tables/search_hnas", ".csv", ".md", ".tex"),
+            caption="../report/search.rst",
+            category="Search",
+        ),
+        runs=f"{R}/search/hnas_runs.csv",
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/search_hnas.log",
+    benchmark:
+        f"{R}/benchmarks/search_hnas.tsv"
+    params:
+        step="hnas",
+        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
+    script:
+        "../scripts/search.py"
+
+
+rule search_budget:
+    input:
+        best=f"{R}/tables/search_best_of_n_raw.csv",
+        runs=f"{R}/search/hnas_runs.csv" if SEARCH_HNAS else [],
+        scores=f"{R}/search/scores.parquet",
+    output:
+        pdf=report(f"{R}/figures/search_budget.pdf", caption="../report/search.rst", category="Search"),
+        png=f"{R}/figures/search_budget.png",
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/search_budget.log",
+    params:
+        step="budget",
+        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
+    script:
+        "../scripts/search.py"
