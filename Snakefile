@@ -10,6 +10,12 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
+# The model options are the space's own (its MODEL_DEFAULTS): a study file's `model`
+# section replaces the default config's instead of being merged into it.
+_cli_model = (workflow.config_settings.overwrite_config or {}).get("model")
+if _cli_model is not None:
+    config["model"] = dict(_cli_model)
+
 validate(config, "workflow/schemas/config.schema.yaml")
 
 # Registry-backed values (space, dataset, metrics, assets, ground-truth fields, arch ids)

@@ -22,9 +22,10 @@ needs_bench = pytest.mark.skipif(
 def test_published_loads_with_our_names():
     pub = suitezero.load_published(BENCH)
     assert len(pub) == 9445
-    assert set(suitezero.COLUMN_MAP.values()) | {"test_acc"} == set(pub.columns)
+    assert set(suitezero.COLUMN_MAP.values()) | {"spec", "acc"} == set(pub.columns)
+    assert (pub.spec == pub.index).all()  # an NB201 id is its own spec
     # the README's published correlation of nwot with CIFAR-10 test accuracy
-    rho = pub[["naswot", "test_acc"]].corr(method="spearman").iloc[0, 1]
+    rho = pub[["naswot", "acc"]].corr(method="spearman").iloc[0, 1]
     assert rho == pytest.approx(0.811, abs=2e-3)
     a = suitezero.sample_archs(pub, 5, 0)
     assert a == suitezero.sample_archs(pub, 5, 0) and len(set(a)) == 5

@@ -1,6 +1,7 @@
 """``trainfree bench``: time and memory of the scoring engine, shared vs unshared passes.
 
-For a fixed seeded set of NB201 archs (``nb201.sample(n, seed)``) it measures, per arch:
+For a fixed seeded set of archs of a space (``--space``, default NB201;
+``spaces.<name>.sample(n, seed)``) it measures, per arch:
 
 - the whole metric suite through the engine in one context (passes shared);
 - every metric alone in a fresh context (fresh network, no sharing); the sum over the
@@ -101,12 +102,13 @@ class BenchResult:
         return pd.DataFrame(rows)
 
 
-def _build(arch: str, seed: int, model_kwargs: dict):
+def _build(arch: str, seed: int, model_kwargs: dict, space: str = "nb201"):
     from trainfree.seeding import derive_seed, seed_everything
-    from trainfree.spaces import nb201
+    from trainfree.spaces import get_space
 
-    seed_everything(derive_seed(arch, seed))
-    return nb201.build_model(arch, **model_kwargs)
+    sp = get_space(space)
+    seed_everything(derive_seed(sp.canonical(arch), seed))
+    return sp.build_model(arch, **model_kwargs)
 
 
 def _rel(a: float, b: float) -> float:
@@ -117,8 +119,10 @@ def _rel(a: float, b: float) -> float:
 
 def run_bench(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, torch.Tensor],
               naswot_batch: tuple[torch.Tensor, torch.Tensor] | None, *, device: str = "cpu",
-              seed: int = 0, model_kwargs: dict | None = None, progress: bool = False) -> BenchResult:
-    """Measure the suite shared, each metric alone (unshared), and naswot alone on ``archs``."""
+              seed: int = 0, model_kwargs: dict | None = None, progress: bool = False,
+              space: str = "nb201") -> BenchResult:
+    """Measure the suite shared, each metric alone (unshared), and naswot alone on ``archs``
+    (any form ``space`` accepts)."""
     from trainfree.metrics import ScoringContext, resolve, score_network
 
     dev = torch.device(device)
@@ -128,7 +132,7 @@ def run_bench(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, t
     x, y = batch
     for i, arch in enumerate(archs):
         t0 = time.perf_counter()
-        model = _build(arch, seed, kw)
+        model = _build(arch, seed, kw, space)
         res.add("model build", time.perf_counter() - t0, 0)
         with PeakMemory(dev) as pm:
             t0 = time.perf_counter()
@@ -138,7 +142,7 @@ def run_bench(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, t
         del model
         unshared_total, peaks = 0.0, []
         for m in ms:
-            model = _build(arch, seed, kw)
+            model = _build(arch, seed, kw, space)
             with PeakMemory(dev) as pm:
                 t0 = time.perf_counter()
                 alone = score_network(ScoringContext(model, x, y, dev), [m])
@@ -150,7 +154,7 @@ def run_bench(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, t
             res.max_rel_diff = max(res.max_rel_diff, _rel(shared[m.name][0], alone[m.name][0]))
         res.add(f"suite one at a time ({len(ms)} metrics)", unshared_total, max(peaks))
         if naswot_batch is not None:
-            model = _build(arch, seed, kw)
+            model = _build(arch, seed, kw, space)
             with PeakMemory(dev) as pm:
                 t0 = time.perf_counter()
                 score_network(ScoringContext(model, *naswot_batch, dev), resolve(["naswot"]))
@@ -162,13 +166,14 @@ def run_bench(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, t
     return res
 
 
-def format_report(res: BenchResult, archs: int, batch_size: int, device: str) -> str:
-    """The printed table plus the speedup line."""
+def format_report(res: BenchResult, archs: int, batch_size: int, device: str, space: str = "nb201",
+                  model: str = "C=16, N=5") -> str:
+    """The printed table plus the speedup line (``model``: the network's options, as text)."""
     t = res.table()
     shared = t[t.item.str.startswith("suite shared")].median_s.iloc[0]
     unshared = t[t.item.str.startswith("suite one at a time")].median_s.iloc[0]
-    lines = [f"NB201 (C=16, N=5) on {device}, {torch.get_num_threads()} threads, batch {batch_size}, "
-             f"{archs} archs (nb201.sample), median seconds per arch",
+    lines = [f"{space.upper()} ({model}) on {device}, {torch.get_num_threads()} threads, batch {batch_size}, "
+             f"{archs} archs ({space}.sample), median seconds per arch",
              f"{'item':<34} {'median s':>9} {'mean s':>9} {'peak MiB':>9}"]
     for _, r in t.iterrows():
         lines.append(f"{r['item']:<34} {r.median_s:9.3f} {r.mean_s:9.3f} {r.peak_mib:9.1f}")
@@ -208,8 +213,9 @@ class Throughput:
 
 
 def _score_loop(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, torch.Tensor],
-                device: str, seed: int, model_kwargs: dict) -> tuple[list[float], dict[str, list[float]]]:
-    """Build and score each arch with the whole suite (one shared context per arch)."""
+                device: str, seed: int, model_kwargs: dict,
+                space: str = "nb201") -> tuple[list[float], dict[str, list[float]]]:
+    """Build and score each arch of ``space`` with the whole suite (one shared context per arch)."""
     from trainfree.metrics import ScoringContext, resolve, score_network
 
     ms = resolve(metrics)
@@ -219,7 +225,7 @@ def _score_loop(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor,
     metric_s: dict[str, list[float]] = {m.name: [] for m in ms}
     for arch in archs:
         t0 = time.perf_counter()
-        out = score_network(ScoringContext(_build(arch, seed, model_kwargs), x, y, dev), ms)
+        out = score_network(ScoringContext(_build(arch, seed, model_kwargs, space), x, y, dev), ms)
         arch_s.append(time.perf_counter() - t0)
         for name, (_v, sec) in out.items():
             metric_s[name].append(sec)
@@ -235,16 +241,16 @@ def _peak_bytes(device: str) -> int:
 
 
 def _worker(rank: int, archs: list[str], metrics: list[str], batch, device: str, seed: int,
-            model_kwargs: dict, threads: int, barrier, queue) -> None:
+            model_kwargs: dict, threads: int, barrier, queue, space: str = "nb201") -> None:
     """One of several processes in flight: warm up, wait for all, score ``archs``, report."""
     try:
         if threads:
             torch.set_num_threads(threads)
-        _score_loop(archs[:1], metrics, batch, device, seed, model_kwargs)  # untimed warm-up
+        _score_loop(archs[:1], metrics, batch, device, seed, model_kwargs, space)  # untimed warm-up
         if torch.device(device).type == "cuda":
             torch.cuda.reset_peak_memory_stats(torch.device(device))
         barrier.wait()
-        arch_s, metric_s = _score_loop(archs, metrics, batch, device, seed, model_kwargs)
+        arch_s, metric_s = _score_loop(archs, metrics, batch, device, seed, model_kwargs, space)
         if torch.device(device).type == "cuda":
             torch.cuda.synchronize(torch.device(device))
         queue.put((rank, time.perf_counter(), arch_s, metric_s, _peak_bytes(device), None))
@@ -255,7 +261,7 @@ def _worker(rank: int, archs: list[str], metrics: list[str], batch, device: str,
 
 def run_throughput(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, torch.Tensor], *,
                    device: str = "cpu", seed: int = 0, model_kwargs: dict | None = None,
-                   workers: int = 1, threads: int = 0) -> Throughput:
+                   workers: int = 1, threads: int = 0, space: str = "nb201") -> Throughput:
     """Score ``archs`` with the whole suite by ``workers`` processes in flight at once.
 
     Workers share the device (on a GPU: one CUDA context each, kernels of different archs
@@ -266,11 +272,11 @@ def run_throughput(archs: list[str], metrics: list[str], batch: tuple[torch.Tens
     if workers <= 1:
         if threads:
             torch.set_num_threads(threads)
-        _score_loop(archs[:1], metrics, batch, device, seed, kw)  # warm-up
+        _score_loop(archs[:1], metrics, batch, device, seed, kw, space)  # warm-up
         if torch.device(device).type == "cuda":
             torch.cuda.reset_peak_memory_stats(torch.device(device))
         t0 = time.perf_counter()
-        arch_s, metric_s = _score_loop(archs, metrics, batch, device, seed, kw)
+        arch_s, metric_s = _score_loop(archs, metrics, batch, device, seed, kw, space)
         if torch.device(device).type == "cuda":
             torch.cuda.synchronize(torch.device(device))
         return Throughput(1, torch.get_num_threads(), len(archs), time.perf_counter() - t0, arch_s,
@@ -281,7 +287,7 @@ def run_throughput(archs: list[str], metrics: list[str], batch: tuple[torch.Tens
     barrier, queue = ctx.Barrier(workers + 1), ctx.Queue()
     parts = [archs[r::workers] for r in range(workers)]
     procs = [ctx.Process(target=_worker, args=(r, parts[r], metrics, batch, device, seed, kw, threads,
-                                              barrier, queue)) for r in range(workers)]
+                                              barrier, queue, space)) for r in range(workers)]
     for p in procs:
         p.start()
     try:
@@ -324,8 +330,9 @@ def _default_images() -> Path:
 
 def handler(args: argparse.Namespace) -> int:
     """Run the benchmark described by ``args`` (see ``register``); prints a table, returns 0."""
+    from trainfree.cli import _model_kwargs
     from trainfree.data import scoring_batch
-    from trainfree.spaces import nb201
+    from trainfree.spaces import get_space
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -342,15 +349,17 @@ def handler(args: argparse.Namespace) -> int:
         metrics = list_metrics()
     batch = scoring_batch(dataset, args.batch_size, args.seed, root=root)
     nb = scoring_batch(dataset, args.naswot_batch, args.seed, root=root) if args.naswot_batch else None
-    archs = nb201.sample(args.archs, args.seed)
-    kw = {"C": args.C, "N": args.N}
+    sp = get_space(args.space)
+    archs = sp.sample(args.archs, args.seed)
+    kw = {**sp.MODEL_DEFAULTS, **_model_kwargs(sp, args)}
     if args.device.startswith("cuda") and not args.tf32:
         torch.backends.cudnn.allow_tf32 = False  # full float32 scores, as on the CPU
         torch.backends.cuda.matmul.allow_tf32 = False
     if args.throughput:
         tp = run_throughput(archs, metrics, batch, device=args.device, seed=args.seed, model_kwargs=kw,
-                            workers=args.in_flight, threads=args.threads)
-        print(f"data: {dataset} {root or ''}; NB201 (C={args.C}, N={args.N}), batch {args.batch_size}")
+                            workers=args.in_flight, threads=args.threads, space=args.space)
+        model = ", ".join(f"{k}={v}" for k, v in kw.items())
+        print(f"data: {dataset} {root or ''}; {args.space.upper()} ({model}), batch {args.batch_size}")
         print(format_throughput(tp, args.device))
         if args.out:
             rows = [{"item": m, "median_ms": 1e3 * statistics.median(v)} for m, v in tp.metric_s.items()]
@@ -362,12 +371,14 @@ def handler(args: argparse.Namespace) -> int:
             t.to_csv(args.out, index=False)
         return 0
     if args.warmup:
-        run_bench(archs[:1], metrics, batch, nb, device=args.device, seed=args.seed, model_kwargs=kw)
+        run_bench(archs[:1], metrics, batch, nb, device=args.device, seed=args.seed, model_kwargs=kw,
+                  space=args.space)
     res = run_bench(archs, metrics, batch, nb, device=args.device, seed=args.seed, model_kwargs=kw,
-                    progress=args.progress)
-    report = format_report(res, len(archs), args.batch_size, args.device)
+                    progress=args.progress, space=args.space)
+    model = ", ".join(f"{k}={v}" for k, v in kw.items())
+    report = format_report(res, len(archs), args.batch_size, args.device, args.space, model)
     print(f"data: {dataset} {root or ''}")
-    print(report.replace("(C=16, N=5)", f"(C={args.C}, N={args.N})"))
+    print(report)
     if args.out:
         t = res.table()
         t.insert(0, "device", args.device)
@@ -380,10 +391,12 @@ def handler(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``bench`` subcommand to a CLI's subparsers."""
     from trainfree.cli import nonneg_int, positive_int
+    from trainfree.spaces import list_spaces
 
     p = subparsers.add_parser("bench", help="time and memory of the metric suite, shared vs one at a time",
                               description=__doc__.split("\n\n")[0])
-    p.add_argument("--archs", type=positive_int, default=10, help="number of NB201 archs (nb201.sample(N, seed))")
+    p.add_argument("--space", default="nb201", choices=list_spaces(), help="search space of the archs")
+    p.add_argument("--archs", type=positive_int, default=10, help="number of archs (<space>.sample(N, seed))")
     p.add_argument("--batch-size", type=positive_int, default=64, help="scoring batch of the suite")
     p.add_argument("--naswot-batch", type=nonneg_int, default=128, help="batch of the naswot-alone row (0: skip)")
     p.add_argument("--metrics", default=",".join(DEFAULT_SUITE), help="comma-separated metric names, or all (every registered metric)")
@@ -392,8 +405,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--data-root", default=None,
                    help="dataset folder or .npz (default: the shared partial CIFAR-10 npz, else digits)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="arch sample, batch and init seed")
-    p.add_argument("--C", type=positive_int, default=16, help="NB201 channels")
-    p.add_argument("--N", type=positive_int, default=5, help="NB201 cells per stage")
+    p.add_argument("--C", type=positive_int, default=None, help="channels (NB201, DARTS; default the space's)")
+    p.add_argument("--N", type=positive_int, default=None, help="NB201 cells per stage (default 5)")
+    p.add_argument("--model", action="append", default=[], metavar="KEY=VALUE",
+                   help="other model options of the space (e.g. layers=8, stem_channels=128)")
     p.add_argument("--threads", type=nonneg_int, default=0, help="torch threads (0: leave as is)")
     p.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True,
                    help="one untimed arch first")

@@ -28,6 +28,20 @@ def _positive(key: str, value: object) -> None:
         raise TrainfreeError(f"config {key}: must be an integer >= 1, got {value!r}")
 
 
+def check_model(space: str, defaults: dict, model: dict) -> None:
+    """Each ``model`` key must be a build option of the space (``defaults``: its MODEL_DEFAULTS),
+    of the default's type (integers >= 1, booleans)."""
+    for key, value in model.items():
+        if key not in defaults:
+            raise TrainfreeError(f"config model.{key}: not an option of the {space} model; "
+                                 f"the options are: {', '.join(defaults)}")
+        if isinstance(defaults[key], bool):
+            if not isinstance(value, bool):
+                raise TrainfreeError(f"config model.{key}: must be true or false, got {value!r}")
+        else:
+            _positive(f"model.{key}", value)
+
+
 def check_config(cfg: dict) -> None:
     """Raise :class:`TrainfreeError` (one line: key, value, choices) for the first bad value."""
     from trainfree.data import DATASETS, SPLITS
@@ -46,13 +60,14 @@ def check_config(cfg: dict) -> None:
     dup = sorted({m for m in metrics if metrics.count(m) > 1})
     if dup:
         raise TrainfreeError(f"config scoring.metrics: {', '.join(dup)} listed twice; list each metric once")
-    for key in ("scoring.batch_size", "model.C", "model.N"):
+    for key in ("scoring.batch_size",):
         sec, name = key.split(".")
         if name in cfg[sec]:
             _positive(key, cfg[sec][name])
     for i, a in enumerate(cfg["downloads"]["assets"]):
         _choice(f"downloads.assets[{i}]", a, list_assets())
     sp = get_space(cfg["space"])
+    check_model(cfg["space"], sp.MODEL_DEFAULTS, cfg.get("model") or {})
     for i, a in enumerate(cfg["sample"].get("extra", [])):
         try:
             sp.canonical(a)
@@ -60,6 +75,13 @@ def check_config(cfg: dict) -> None:
             raise TrainfreeError(f"config sample.extra[{i}]: {e}") from None
     if cfg["sample"]["n"] + len(cfg["sample"].get("extra", [])) < 1:
         raise TrainfreeError("config sample: the sample is empty; set sample.n >= 1 or list archs in sample.extra")
+    if "suitezero" in cfg.get("outputs", []):
+        from trainfree.analysis.suitezero import PUBLISHED
+
+        v = cfg.get("suitezero") or {}
+        zs = v.get("space", "nb201")
+        _choice("suitezero.space", zs, sorted(PUBLISHED))
+        check_model(zs, get_space(zs).MODEL_DEFAULTS, v.get("model") or {})
     g = cfg["ground_truth"]
     if g["kind"] == "benchmark" and "study" in cfg.get("outputs", ["study"]):
         if not g.get("source"):

@@ -101,7 +101,7 @@ rule paper_vs_ours:
     log:
         f"{R}/logs/paper_vs_ours.log",
     params:
-        cfg=cfg_view("study"),
+        cfg=cfg_view("study", "space"),
         code=code_version("analysis/published.py", "render/tables.py", "pipeline/analysis.py"),
     script:
         "../scripts/paper_vs_ours.py"

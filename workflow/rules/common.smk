@@ -7,6 +7,8 @@
 import json
 from pathlib import Path
 
+from trainfree.analysis.published import has_published
+from trainfree.analysis.suitezero import published_files
 from trainfree.io import benchdata_root, package_hash
 
 
@@ -70,9 +72,7 @@ def files_read(*paths):
 GT_SOURCE = files_read(config["ground_truth"].get("source")) if not TRAINING else []
 DATA_ROOT = files_read(config["data"].get("root"))
 SUITEZERO_ROOT = Path(config.get("suitezero", {}).get("bench_root") or benchdata_root())
-SUITEZERO_FILES = files_read(*(SUITEZERO_ROOT / f for f in (
-    "nb201/nb201_zc_proxies_cifar10_suitezero.csv", "nb201/nb201_cifar10_v1_1.csv",
-    "images/cifar10_partial_5506.npz")))
+SUITEZERO_FILES = files_read(*published_files(config.get("suitezero", {}).get("space", "nb201"), SUITEZERO_ROOT))
 # config keys the ground-truth targets depend on (targets() in trainfree.pipeline.common)
 TARGET_KEYS = ("study", "space", "data.dataset", "training.epochs", "training.seed", "ground_truth")
 
@@ -96,7 +96,7 @@ def all_targets():
     if len(FAST_STEPS) > 1:
         figs.append(f"{R}/figures/fast_training.pdf")
         tables.append(f"{R}/tables/fast_training.csv")
-    if not TRAINING and config["space"] == "nb201" and "naswot" in config["scoring"]["metrics"]:
+    if not TRAINING and has_published(config["space"]) and "naswot" in config["scoring"]["metrics"]:
         tables.append(f"{R}/tables/paper_vs_ours.csv")
     if TRAINING:
         figs.append(f"{R}/figures/learning_curves.pdf")

@@ -1,20 +1,25 @@
-"""Validation of our proxies against NAS-Bench-Suite-Zero's published NB201 values.
+"""Validation of our proxies against NAS-Bench-Suite-Zero's published values, per space.
 
-NAS-Bench-Suite-Zero (NASLib, CIFAR-10, batch 64) publishes 13 proxies for 9,445 NB201
-archs. For a seeded sample of them we score the same archs with our engine on a real
-CIFAR-10 batch of 64 and report, per proxy, the Spearman rank correlation of
+NAS-Bench-Suite-Zero (NASLib, CIFAR-10, batch 64) publishes zero-cost proxies for 9,445
+NB201 archs (CSV mirror), 250 NB101 cell keys and 362 NB301 (DARTS-space) archs (JSON
+subsets in the benchdata mirror). For a seeded sample of them we score the same archs with
+our engine on a real CIFAR-10 batch of 64 and report, per proxy, the Spearman rank
+correlation of
 
 - ours vs published (do the two implementations rank archs alike?),
-- ours vs CIFAR-10 test accuracy, and published vs the same accuracy (same rows),
+- ours vs the space's accuracy, and published vs the same accuracy (same rows),
 
 so that a disagreement with accuracy can be told apart from batch/init noise.
 All correlations are signed. Rows where ours or theirs is NaN are dropped and counted.
+Each space's published file, reader, accuracy and network size are one ``PUBLISHED`` entry.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +39,8 @@ COLUMN_MAP: dict[str, str] = {
 }
 PROXY_FILE = "nb201/nb201_zc_proxies_cifar10_suitezero.csv"
 ACC_FILE = "nb201/nb201_cifar10_v1_1.csv"
+NB101_FILE = "nb101/nb101_suitezero_subset250.json"
+NB301_FILE = "darts/nb301_suitezero_subset362.json"
 IMAGES_FILE = "images/cifar10_partial_5506.npz"
 #: our named variants compared with a published column: variant -> our metric name
 VARIANTS: dict[str, str] = {"fisher_channel": "fisher"}
@@ -46,27 +53,105 @@ def default_bench_root() -> Path:
     return benchdata_root()
 
 
-def load_published(bench_root: str | os.PathLike) -> pd.DataFrame:
-    """Published proxies (columns renamed to our names) joined with CIFAR-10 test accuracy.
-
-    Returns one row per arch, index ``arch_id`` (canonical NB201 string), the 13 proxy
-    columns and ``test_acc`` (NB201 v1_1 ``cifar10`` test, 200 epochs, mean over seeds, %).
-    """
+def _load_nb201(root: Path) -> pd.DataFrame:
     from trainfree.spaces import nb201
 
-    root = Path(bench_root)
-    pf, af = root / PROXY_FILE, root / ACC_FILE
-    for f in (pf, af):
-        if not f.is_file():
-            raise TrainfreeError(f"benchmark file {str(f)!r} is missing; place the NAS-Bench-Suite-Zero / "
-                                 f"NB201 CSV there (see shared/benchdata/README.md)")
-    pub = pd.read_csv(pf)
+    pub = pd.read_csv(root / PROXY_FILE)
     pub["arch_id"] = [nb201.canonical(s) for s in pub.net_str]
     pub = pub.rename(columns=COLUMN_MAP).set_index("arch_id")[list(COLUMN_MAP.values())]
-    acc = pd.read_csv(af)
+    acc = pd.read_csv(root / ACC_FILE)
     acc["arch_id"] = [nb201.canonical(s) for s in acc.arch_str]
-    acc = acc.set_index("arch_id")["test_acc"]
-    return pub.join(acc, how="inner")
+    acc = acc.set_index("arch_id")["test_acc"].rename("acc")
+    out = pub.join(acc, how="inner")
+    out.insert(0, "spec", out.index)
+    return out
+
+
+def _load_nb101(root: Path) -> pd.DataFrame:
+    from trainfree.benchmarks.nb101 import read_suitezero_proxies
+
+    pub = read_suitezero_proxies(root / NB101_FILE).rename(columns={**COLUMN_MAP, "val_accuracy": "acc"})
+    # one row per key of the file: keys that prune to one cell keep their own published values
+    return pub.set_index("arch_id").drop(columns=["key"])
+
+
+def _load_nb301(root: Path) -> pd.DataFrame:
+    from trainfree.benchmarks.darts import read_nb301, suitezero_proxies
+
+    long = suitezero_proxies(root / NB301_FILE)
+    pub = long.pivot_table(index="arch_id", columns="proxy", values="value", aggfunc="first", dropna=False)
+    pub = pub.rename(columns=COLUMN_MAP)
+    pub = pub[[c for c in COLUMN_MAP.values() if c in pub.columns]]
+    gt = read_nb301(root / NB301_FILE)
+    acc = gt[gt.field == "acc"].drop_duplicates("arch_id").set_index("arch_id")["value"].rename("acc")
+    out = pub.join(acc, how="inner")
+    out.insert(0, "spec", out.index)
+    return out
+
+
+@dataclass(frozen=True)
+class PublishedSource:
+    """Suite-Zero's published proxies of one space: files (under the benchdata root), a
+    loader (root -> one row per published arch/key, index ``arch_id``, columns ``spec``,
+    proxies under our names, ``acc`` in %), the accuracy's label and the scoring network."""
+
+    files: tuple[str, ...]
+    load: Callable[[Path], pd.DataFrame]
+    acc_label: str
+    model: dict = field(default_factory=dict)
+
+
+#: space -> its published Suite-Zero source
+PUBLISHED: dict[str, PublishedSource] = {
+    "nb201": PublishedSource((PROXY_FILE, ACC_FILE), _load_nb201,
+                             "cifar10 test acc @200ep (seed mean) [v1_1]", {"C": 16, "N": 5}),
+    "nb101": PublishedSource((NB101_FILE,), _load_nb101, "cifar10 valid acc @108ep (seed single) "
+                             "[Suite-Zero NB101]", {"stem_channels": 128, "num_stacks": 3,
+                                                    "num_modules_per_stack": 3}),
+    "darts": PublishedSource((NB301_FILE,), _load_nb301, "cifar10 valid acc @100ep (seed mean) "
+                             "[Suite-Zero NB301 surrogate]", {"C": 32, "layers": 8, "auxiliary": False}),
+}
+
+
+def published_source(space: str) -> PublishedSource:
+    """The registered Suite-Zero source of ``space`` (error lists the spaces that have one)."""
+    if space not in PUBLISHED:
+        raise TrainfreeError(f"no NAS-Bench-Suite-Zero proxies registered for space {space!r}; "
+                             f"choose one of: {', '.join(sorted(PUBLISHED))}")
+    return PUBLISHED[space]
+
+
+def published_files(space: str, bench_root: str | os.PathLike | None = None) -> list[Path]:
+    """Paths of the files the ``space``'s validation reads (images included)."""
+    root = Path(bench_root) if bench_root is not None else default_bench_root()
+    return [root / f for f in (*published_source(space).files, IMAGES_FILE)]
+
+
+def load_published(bench_root: str | os.PathLike, space: str = "nb201") -> pd.DataFrame:
+    """Published proxies (columns renamed to our names) with the space's accuracy.
+
+    One row per published arch (NB101: per key of the file, so a cell whose keys prune alike
+    appears once per key), index ``arch_id`` (canonical id), columns ``spec`` (rebuildable
+    form), the proxy columns and ``acc`` (NB201: v1_1 ``cifar10`` test, 200 ep, mean over
+    seeds; NB101: valid @108 ep, one repeat; NB301: surrogate valid @100 ep; in %).
+    """
+    src = published_source(space)
+    root = Path(bench_root)
+    for f in src.files:
+        if not (root / f).is_file():
+            raise TrainfreeError(f"benchmark file {str(root / f)!r} is missing; place the NAS-Bench-Suite-Zero "
+                                 f"file there (see shared/benchdata/README.md)")
+    return src.load(root)
+
+
+def sample_rows(published: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """``n`` rows of ``published`` drawn with ``seed`` (all when n >= the rows), in index order."""
+    if n < 1:
+        raise TrainfreeError(f"sample size must be >= 1, got {n}")
+    if n >= len(published):
+        return published.sort_index(kind="stable")
+    idx = np.random.default_rng(seed).choice(len(published), n, replace=False)
+    return published.iloc[np.sort(idx)].sort_index(kind="stable")
 
 
 def sample_archs(published: pd.DataFrame, n: int, seed: int) -> list[str]:
@@ -79,19 +164,23 @@ def sample_archs(published: pd.DataFrame, n: int, seed: int) -> list[str]:
 
 def score_sample(archs: list[str], *, seed: int, images: str | os.PathLike, batch_size: int = 64,
                  metrics: tuple[str, ...] | None = None, device: str = "cpu",
-                 progress: bool = True) -> pd.DataFrame:
-    """Score ``archs`` (NB201, C=16, N=5) with our engine -> tidy scores table.
+                 progress: bool = True, space: str = "nb201",
+                 model_kwargs: dict | None = None) -> pd.DataFrame:
+    """Score ``archs`` (any form ``space`` accepts) with our engine -> tidy scores table.
 
-    The batch is ``scoring_batch('cifar10', batch_size, seed, root=images)``; each network
-    is initialised with a seed derived from (arch, ``seed``).
+    The network is the space's builder with ``model_kwargs`` (default: the size Suite-Zero
+    scored, ``PUBLISHED[space].model``; NB201 C=16, N=5). The batch is
+    ``scoring_batch('cifar10', batch_size, seed, root=images)``; each network is
+    initialised with a seed derived from (arch id, ``seed``).
     """
     from trainfree.data import scoring_batch
     from trainfree.metrics import score_archs
 
     names = list(metrics) if metrics else list(COLUMN_MAP.values()) + list(EXTRA_METRICS)
     batch = scoring_batch("cifar10", batch_size, seed, root=images)
-    return score_archs("nb201", archs, names, batch, dataset="cifar10", seed=seed,
-                       device=device, progress=progress)
+    kw = published_source(space).model if model_kwargs is None else model_kwargs
+    return score_archs(space, archs, names, batch, dataset="cifar10", seed=seed,
+                       model_kwargs=kw, device=device, progress=progress)
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -102,18 +191,22 @@ def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFram
     """Per proxy: Spearman(ours, published), Spearman(ours, acc), Spearman(published, acc).
 
     ``ours``: wide scores (index arch_id, columns our metric names); ``published``: from
-    :func:`load_published`. All three on the same rows (both values finite), ``n`` of
-    them; ``n_nan_ours`` / ``n_nan_published`` count dropped rows. ``delta_acc`` =
-    ours-vs-acc minus published-vs-acc.
+    :func:`load_published`, restricted to the archs ``ours`` holds (its index may repeat an
+    arch, one row per published key). All three on the same rows (both values finite),
+    ``n`` of them; ``n_nan_ours`` / ``n_nan_published`` count dropped rows. ``delta_acc``
+    = ours-vs-acc minus published-vs-acc.
     """
     from trainfree.metrics import get_metric
 
     rows = []
+    published = published[published.index.isin(ours.index)]
     pairs = [(m, m) for m in COLUMN_MAP.values()] + list(VARIANTS.items())
     for metric, theirs in pairs:
-        if metric not in ours.columns:
+        if metric not in ours.columns or theirs not in published.columns:
             continue
-        both = pd.concat([ours[metric], published[theirs], published["test_acc"]], axis=1, join="inner")
+        both = pd.DataFrame({"o": ours[metric].reindex(published.index).to_numpy(float),
+                             "p": published[theirs].to_numpy(float),
+                             "a": published["acc"].to_numpy(float)}, index=published.index)
         n_nan_o = int((~np.isfinite(both.iloc[:, 0].astype(float))).sum())
         n_nan_p = int((~np.isfinite(both.iloc[:, 1].astype(float))).sum())
         ok, _ = finite_pairs(*(both.iloc[:, i] for i in range(3)))
@@ -133,16 +226,19 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
                    batch_size: int = 64, out_csv: str | os.PathLike | None = None,
                    out_md: str | os.PathLike | None = None,
                    scores_out: str | os.PathLike | None = None,
-                   device: str = "cpu", progress: bool = True, chunk: int = 20) -> pd.DataFrame:
-    """Sample ``n`` archs with ``seed``, score them, and write the validation table.
+                   device: str = "cpu", progress: bool = True, chunk: int = 20, space: str = "nb201",
+                   model_kwargs: dict | None = None) -> pd.DataFrame:
+    """Sample ``n`` published archs (NB101: keys) of ``space`` with ``seed`` (all when n >= them),
+    score them, and write the validation table.
 
     Scores are computed in chunks of ``chunk`` archs and saved to ``scores_out`` after
     each, so an interrupted run resumes where it stopped. Writes ``out_csv`` / ``out_md`` (markdown with sample size, seed and runtime) and the
     tidy scores to ``scores_out`` (CSV) when given. Returns the table.
     """
     root = Path(bench_root) if bench_root is not None else default_bench_root()
-    pub = load_published(root)
-    archs = sample_archs(pub, n, seed)
+    pub = sample_rows(load_published(root, space), n, seed)
+    specs = pub.spec.groupby(level=0).first()
+    archs = sorted(specs.index)
     names = list(COLUMN_MAP.values()) + list(EXTRA_METRICS)
     code = package_hash("metrics", "spaces", "data", "analysis/suitezero.py")
     done = pd.DataFrame()
@@ -159,8 +255,9 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
     parts = [done] if not done.empty else []
     t0 = time.perf_counter()
     for lo in range(0, len(todo), chunk):
-        part = score_sample(todo[lo:lo + chunk], seed=seed, images=root / IMAGES_FILE,
-                            batch_size=batch_size, metrics=tuple(names), device=device, progress=False)
+        part = score_sample(specs[todo[lo:lo + chunk]].tolist(), seed=seed, images=root / IMAGES_FILE,
+                            batch_size=batch_size, metrics=tuple(names), device=device, progress=False,
+                            space=space, model_kwargs=model_kwargs)
         parts.append(part.assign(code=code))
         if scores_out is not None:
             write_csv(pd.concat(parts), scores_out)
@@ -177,14 +274,14 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
     if out_csv is not None:
         write_csv(table, out_csv)
     if out_md is not None:
-        head = (f"Validation against NAS-Bench-Suite-Zero (NB201, CIFAR-10): {n} archs sampled with "
-                f"seed {seed}, our batch = {batch_size} CIFAR-10 training images, accuracy = NB201 "
-                f"v1_1 cifar10 test (200 ep). Scoring time {seconds:.0f} s for {len(todo)} archs "
+        head = (f"Validation against NAS-Bench-Suite-Zero ({space}, CIFAR-10): {len(pub)} published rows "
+                f"({len(archs)} distinct archs) sampled with seed {seed}, our batch = {batch_size} CIFAR-10 "
+                f"training images, accuracy = {published_source(space).acc_label}. Scoring time {seconds:.0f} s for {len(todo)} archs "
                 f"({seconds_per_arch:.2f} s/arch, all {scores.metric.nunique()} metrics, {device}).\n\n")
         write_text(out_md, head + to_markdown(table))
     table.attrs["seconds"] = seconds
     return table
 
 
-__all__ = ["COLUMN_MAP", "EXTRA_METRICS", "VARIANTS", "default_bench_root", "load_published", "run_validation",
-           "sample_archs", "score_sample", "to_markdown", "validation_table", "wide_scores"]
+__all__ = ["COLUMN_MAP", "EXTRA_METRICS", "PUBLISHED", "VARIANTS", "PublishedSource", "default_bench_root",
+           "load_published", "published_files", "published_source", "run_validation", "sample_archs", "sample_rows", "score_sample", "to_markdown", "validation_table", "wide_scores"]

@@ -37,13 +37,15 @@ def correlations(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.
 
 
 def ablation(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.DataFrame:
-    """DAS rules vs WOT on the held-out half, for the primary target."""
+    """DAS rules vs WOT on the held-out half, for the primary target (``analysis.ablation_targets:
+    all``: for every target, each on the archs that have it, one block per ground truth)."""
     scores, gt = read_parquet(scores_path), read_parquet(gt_path)
     wide = wide_scores(scores, 0)
     a = cfg["analysis"]
-    truth, label = truth_of(gt, targets(cfg)[0])
+    ts = targets(cfg) if a.get("ablation_targets", "primary") == "all" else targets(cfg)[:1]
     n = int(scores.batch_size.iloc[0])
-    table = ablation_table(wide, truth, label, n, a["das_alphas"], a["das_lambdas"], a["seed"], a["n_boot"])
+    table = pd.concat([ablation_table(wide, *truth_of(gt, t), n, a["das_alphas"], a["das_lambdas"], a["seed"],
+                                      a["n_boot"]) for t in ts], ignore_index=True)
     write_table(table, out_csv, caption=f"DAS combination rules vs WOT, held-out half ({cfg['study']})")
     return table
 
@@ -83,15 +85,17 @@ def suitezero(cfg: dict, out_csv: str, scores_csv: str, cache: str, device: str 
 
     Resumable: scores accumulate in ``cache`` (chunks of 20 archs) until all are done.
     """
-    from trainfree.analysis.suitezero import run_validation
+    from trainfree.analysis.suitezero import published_source, run_validation
 
     v = cfg["suitezero"]
+    space = v.get("space", "nb201")
     table = run_validation(v["n"], v["seed"], bench_root=v.get("bench_root"), batch_size=v["batch_size"],
                            out_csv=out_csv, out_md=str(Path(out_csv).with_suffix(".md")),
-                           scores_out=cache, device=device)
+                           scores_out=cache, device=device, space=space, model_kwargs=v.get("model") or None)
+    n = int(table.n.max()) if len(table) else 0
     write_table(table, out_csv, caption=(
-        f"Ours vs NAS-Bench-Suite-Zero published proxies: {v['n']} NB201 archs (seed {v['seed']}), "
-        f"batch {v['batch_size']}; accuracy = cifar10 test acc @200ep (seed mean) [v1_1]"))
+        f"Ours vs NAS-Bench-Suite-Zero published proxies: up to {n} {space} rows of {v['n']} drawn "
+        f"(seed {v['seed']}), batch {v['batch_size']}; accuracy = {published_source(space).acc_label}"))
     write_csv(pd.read_csv(cache), scores_csv)
     return table
 
@@ -99,25 +103,26 @@ def suitezero(cfg: dict, out_csv: str, scores_csv: str, cache: str, device: str 
 def unification(cfg: dict, scores_csv: str, matrix_csv: str, accuracy_csv: str, heatmap_pdf: str) -> None:
     """HNAS unification: Spearman matrix among metrics, each metric's and the criterion's
     signed correlation with CIFAR-10 test accuracy, and the heatmap."""
-    from trainfree.analysis.suitezero import default_bench_root, load_published
+    from trainfree.analysis.suitezero import default_bench_root, load_published, published_source
     from trainfree.analysis.unify import unification_analysis
     from trainfree.render.heatmap import correlation_heatmap
     from trainfree.search.hnas import hnas_weights
 
     v = cfg["suitezero"]
+    space = v.get("space", "nb201")
     wide = wide_scores(pd.read_csv(scores_csv))
-    pub = load_published(v.get("bench_root") or default_bench_root())
-    acc = pub["test_acc"]
+    pub = load_published(v.get("bench_root") or default_bench_root(), space)
+    acc = pub["acc"].groupby(level=0).first()  # one accuracy per arch (NB101 keys of one cell repeat it)
     h = v["hnas"]
     mu, nu = hnas_weights(h["t"], h["c"], h["s"])
     matrix, acc_table = unification_analysis(wide, acc, mu, nu)
-    label = "cifar10 test acc @200ep (seed mean) [v1_1]"
+    label = published_source(space).acc_label
     acc_table.insert(0, "ground_truth", label)
     m = matrix.reset_index().rename(columns={"index": "metric"})
-    write_table(m, matrix_csv, caption=f"Spearman rank correlation among metrics ({len(wide)} NB201 archs)")
+    write_table(m, matrix_csv, caption=f"Spearman rank correlation among metrics ({len(wide)} {space} archs)")
     write_table(acc_table, accuracy_csv, caption=(
         f"Signed correlation with {label}; hnas_criterion with t={h['t']}, c={h['c']}, s={h['s']}"))
-    correlation_heatmap(matrix, heatmap_pdf, title=f"Metric agreement, {len(wide)} NB201 archs")
+    correlation_heatmap(matrix, heatmap_pdf, title=f"Metric agreement, {len(wide)} {space} archs")
 
 
 def provenance(cfg: dict, out: str) -> dict:
@@ -173,10 +178,13 @@ def summary(cfg: dict, tables: dict[str, str], out_md: str) -> str:
         lines.append("")
     if "das_ablation" in tables:
         t = pd.read_csv(tables["das_ablation"])
-        lines += ["DAS rules on the held-out half (Kendall τ, ratio to WOT):", ""]
-        for r in t.itertuples():
-            lines.append(f"- {r.rule}: τ = {_fmt(r.kendall)} (ratio {_fmt(r.ratio_vs_wot)})")
-        lines.append("")
+        for gt_label, block in t.groupby("ground_truth", sort=False):
+            lines += [f"DAS rules on the held-out half vs **{gt_label}** (n = {int(block.n.iloc[0])}; "
+                      f"Kendall τ, ratio to WOT):", ""]
+            for r in block.itertuples():
+                param = "" if pd.isna(r.param) else f" ({r.param:g})"
+                lines.append(f"- {r.rule}{param}: τ = {_fmt(r.kendall)} (ratio {_fmt(r.ratio_vs_wot)})")
+            lines.append("")
     if "fast_training" in tables:
         t = pd.read_csv(tables["fast_training"])
         t = t[(t.metric == "naswot") & (t.ground_truth == t.ground_truth.iloc[0])]

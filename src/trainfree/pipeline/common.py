@@ -20,12 +20,14 @@ from trainfree.io import read_parquet, write_parquet
 
 
 def model_kwargs(cfg: dict) -> dict:
-    """``C``, ``N`` and ``num_classes`` of the study's network (``cfg``: model + data sections)."""
+    """Build options of the study's network: the ``model`` section (keys of the space's
+    ``MODEL_DEFAULTS``; omitted keys keep the builder's defaults) and ``num_classes``
+    (``cfg``: model + data sections)."""
     data = cfg["data"]
     classes = num_classes(data["dataset"])
     if classes is None:
         classes = load_dataset(data["dataset"], data.get("root")).num_classes
-    return {"C": cfg["model"]["C"], "N": cfg["model"]["N"], "num_classes": classes}
+    return {**(cfg.get("model") or {}), "num_classes": classes}
 
 
 def train_tensors(cfg: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -24,7 +24,9 @@ def fast_config(cfg: dict) -> TrainConfig:
 def score_shard(cfg: dict, sample_path: str, batch_path: str, fast_steps: int, shard: int,
                 n_shards: int, out: str, device: str = "cpu") -> pd.DataFrame:
     """Score one shard of the sample after ``fast_steps`` SGD steps (0 = at init)."""
-    archs = shard_of(read_parquet(sample_path), shard, n_shards).arch_id.tolist()
+    part = shard_of(read_parquet(sample_path), shard, n_shards)
+    # build from ``spec`` (rebuilds in this process; NB101's id is a one-way hash)
+    archs = (part.spec if "spec" in part else part.arch_id).tolist()
     z = np.load(batch_path)
     batch = (torch.from_numpy(z["x"]), torch.from_numpy(z["y"]))
     fast = None

@@ -31,8 +31,10 @@ def train_shard(cfg: dict, sample_path: str, shard: int, n_shards: int, out: str
     data = tuple(a.to(device) for a in train_tensors(cfg))
     sp = get_space(cfg["space"])
     frames = []
-    archs = shard_of(read_parquet(sample_path), shard, n_shards).arch_id.tolist()
-    for arch in tqdm(archs, desc=f"train shard {shard}", mininterval=5):
+    part = shard_of(read_parquet(sample_path), shard, n_shards)
+    specs = (part.spec if "spec" in part else part.arch_id).tolist()
+    for spec in tqdm(specs, desc=f"train shard {shard}", mininterval=5):
+        arch = sp.canonical(spec)  # rebuildable in this process from ``spec``
         seed_everything(derive_seed(arch, t["seed"]))
         model = sp.build_model(arch, **model_kwargs(cfg)).to(device)
         ckpt = None
