@@ -32,6 +32,8 @@ import torch
 from torch import nn
 
 from trainfree.errors import TrainfreeError
+from trainfree.spaces import darts
+from trainfree.spaces.darts import Zero
 
 # ------------------------------------------------------------------------ cell ops
 
@@ -68,28 +70,9 @@ def _factorised(c: int, k: int, stride: int) -> nn.Sequential:
                          nn.BatchNorm2d(c))
 
 
-class Zero(nn.Module):
-    """``none``: zeros of the (strided) input's shape, kept in the autograd graph."""
-
-    def __init__(self, stride: int):
-        super().__init__()
-        self.stride = stride
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.mul(0.0) if self.stride == 1 else x[:, :, ::self.stride, ::self.stride].mul(0.0)
-
-
-class FactorizedReduce(nn.Module):
-    """ReLU, two stride-2 1x1 convs (the second on the input shifted by one pixel), concat, BN."""
-
-    def __init__(self, c_in: int, c_out: int):
-        super().__init__()
-        if c_out % 2:
-            raise TrainfreeError(f"FactorizedReduce needs an even channel count, got {c_out}")
-        self.relu = nn.ReLU(inplace=False)
-        self.conv_1 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
-        self.conv_2 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
-        self.bn = nn.BatchNorm2d(c_out)
+class FactorizedReduce(darts.FactorizedReduce):
+    """The DARTS reduction (``darts.FactorizedReduce``) with pycls's handling of odd sizes:
+    the input is padded by one pixel before the one-pixel shift, so both halves agree."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(x)
