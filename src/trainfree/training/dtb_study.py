@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pandas as pd
 import torch
 
-from trainfree.analysis.correlation import correlation_table, rank_correlation
+from trainfree.analysis.correlation import correlation_table
 from trainfree.analysis.das import ATOMS, ablation_table
 from trainfree.metrics.engine import ScoringContext, score_network, wide_scores
 from trainfree.metrics.registry import get_metric, resolve
@@ -67,19 +66,11 @@ def score_states(dtb_dir: str, archs: list[str], metrics: list[str], batch: tupl
 
 def paired_delta(score_k: pd.Series, score_0: pd.Series, truth: pd.Series, n_boot: int = 1000,
                  seed: int = 0) -> tuple[float, float, float]:
-    """Kendall tau(k) - tau(0) on the same archs, with a paired percentile bootstrap 95% CI."""
-    both = pd.concat([score_k.rename("a"), score_0.rename("b"), truth.rename("t")], axis=1, join="inner").dropna()
-    a, b, t = (both[c].to_numpy(float) for c in "abt")
-    d = rank_correlation("kendall", a, t) - rank_correlation("kendall", b, t)
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(n_boot):
-        i = rng.integers(0, len(t), len(t))
-        boots.append(rank_correlation("kendall", a[i], t[i]) - rank_correlation("kendall", b[i], t[i]))
-    boots = np.array(boots)
-    boots = boots[np.isfinite(boots)]
-    lo, hi = np.percentile(boots, (2.5, 97.5)) if len(boots) else (np.nan, np.nan)
-    return float(d), float(lo), float(hi)
+    """Kendall tau(k) - tau(0) on the same archs, with a paired percentile bootstrap 95% CI
+    (the DAS ablation's ``trainfree.analysis.das.paired_delta``)."""
+    from trainfree.analysis.das import paired_delta as das_paired_delta
+
+    return das_paired_delta(score_k, score_0, truth, n_boot=n_boot, seed=seed)
 
 
 def fast_training_table(scores: pd.DataFrame, truth: pd.Series, label: str, n_boot: int = 1000,
