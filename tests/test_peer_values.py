@@ -74,7 +74,7 @@ def test_proxy_ranks_archs_like_suite_zero(ours, published, metric):
 
 @pytest.mark.slow
 def test_plain_ranks_accuracy_inversely_on_both_sides(ours, published):
-    acc = published["test_acc"]
+    acc = published["acc"]
     r_ours, _ = _rho(ours["plain"], acc)
     r_pub, _ = _rho(published.loc[ours.index, "plain"], acc)
     assert r_pub < 0 and r_ours < 0, (r_ours, r_pub)
