@@ -54,6 +54,15 @@ def test_tiny_study_end_to_end_and_report(tmp_path):
             assert row.kendall == pytest.approx(want), row.metric
     abl = pd.read_csv(out / "tables" / "das_ablation.csv")
     assert abl.rule.iloc[0] == "naswot (WOT)" and len(abl) == 5
+    # fast training: tau(k) - tau(0) is the difference of the table's own taus (same archs: no NaN here)
+    fast = pd.read_csv(out / "tables" / "fast_training.csv").set_index(["fast_steps", "metric"])
+    for m in ("naswot", "params"):
+        k0, k2 = fast.loc[(0, m)], fast.loc[(2, m)]
+        assert k0.delta_vs_k0 == 0 and not k0.beats_k0
+        if k0.n == k2.n == 8 and np.isfinite(k2.kendall):
+            assert k2.delta_vs_k0 == pytest.approx(k2.kendall - k0.kendall)
+            assert k2.delta_lo <= k2.delta_vs_k0 <= k2.delta_hi
+    assert fast.loc[(2, "params")].delta_vs_k0 == 0  # params do not move with training
     for f in ("atoms", "correlation_bars", "fast_training", "learning_curves", "scatter_naswot"):
         assert (out / "figures" / f"{f}.pdf").stat().st_size > 1000
         assert (out / "figures" / f"{f}.png").stat().st_size > 1000

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from trainfree.analysis.correlation import correlation_table
-from trainfree.analysis.das import ablation_table
+from trainfree.analysis.das import ablation_table, paired_delta
 from trainfree.io import read_parquet, write_csv, write_json, write_text
 from trainfree.metrics import get_metric
 from trainfree.metrics.engine import wide_scores
@@ -59,16 +59,31 @@ def paper_vs_ours(cfg: dict, corr_csv: str, out_csv: str) -> pd.DataFrame:
     return table
 
 
+def _delta_vs_k0(wide: pd.DataFrame, base: pd.DataFrame | None, metric: str, k: int, truth: pd.Series,
+                 a: dict) -> tuple[float, float, float]:
+    """tau(k) - tau(0) of ``metric`` with its paired CI; zeros at k = 0, NaN without a k = 0 score."""
+    if not k:
+        return 0.0, 0.0, 0.0
+    if base is None or metric not in base:
+        return np.nan, np.nan, np.nan
+    return paired_delta(wide[metric], base[metric], truth, n_boot=a["n_boot"], seed=a["seed"])
+
+
 def fast_training(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.DataFrame:
-    """Kendall tau of each metric after k fast-training steps, and its cost per arch."""
+    """Kendall tau of each metric after k fast-training steps, tau(k) - tau(0) on the same archs
+    with a paired bootstrap 95% CI (``beats_k0``: that CI above 0), and the cost per arch."""
     scores, gt = read_parquet(scores_path), read_parquet(gt_path)
     truth, label = truth_of(gt, targets(cfg)[0])
     a = cfg["analysis"]
     frames = []
+    base = wide_scores(scores, 0) if (scores.fast_steps == 0).any() else None
     for k in sorted(scores.fast_steps.unique()):
         wide = wide_scores(scores, int(k))
         dirs = {m: get_metric(m).higher_is_better for m in wide.columns}
         t = correlation_table(wide, truth, label, dirs, a["n_boot"], a["seed"])
+        deltas = [_delta_vs_k0(wide, base, m, int(k), truth, a) for m in t.metric]
+        t["delta_vs_k0"], t["delta_lo"], t["delta_hi"] = zip(*deltas, strict=True)
+        t["beats_k0"] = t.delta_lo > 0
         per_arch = scores[scores.fast_steps == k].groupby("arch_id")
         secs = (per_arch.seconds.sum() + per_arch.fast_train_seconds.first()).median()
         t.insert(1, "fast_steps", int(k))
