@@ -162,6 +162,7 @@ def test_dtb_configs_validate_and_build_their_dag(tmp_path, name):
     if name.startswith("dtb"):
         n = {"dtb_mini.yaml": 24, "dtb_paper.yaml": 500}[name]
         assert f"dtb_train {n}" in " ".join(r.stdout.split())  # one training job per arch
+        assert "summary 1" in " ".join(r.stdout.split()) and "provenance 1" in " ".join(r.stdout.split())
 
 
 def test_study_scores_checkpoints_and_fast_steps(tiny_dtb):

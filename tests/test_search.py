@@ -243,3 +243,8 @@ def test_search_workflow_tiny_end_to_end(tmp_path):
     runs = pd.read_csv(out / "search" / "hnas_runs.csv")
     assert list(runs.seed) == [0, 1] and runs.observation.str.contains("substitute").all()
     assert (out / "tables" / "search_hnas.md").is_file() and (out / "figures" / "search_budget.png").is_file()
+    summary = (out / "summary.md").read_text()  # the headline numbers, as the tables state them
+    hnas = pd.read_csv(out / "tables" / "search_hnas.csv").set_index("dataset")
+    assert f"- cifar10: {hnas.loc['cifar10', 'ours']} (published 94.04 ± 0.21)" in summary
+    row = best[(best.metric == "nwot") & (best.n == 10) & (best.dataset == "cifar10")].iloc[0]
+    assert f"nwot, N = 10 of 9445, cifar10: {row.ours} (NASWOT paper 92.44)" in summary

@@ -99,7 +99,7 @@ def test_bad_config_is_rejected_with_key_named(tmp_path, cfg, needle):
 
 @pytest.mark.parametrize("name", ["config.yaml", "nb201.yaml", "paper.yaml", "suitezero.yaml", "search.yaml",
                                   "search_paper.yaml", "nb101.yaml", "darts.yaml", "suitezero_nb101.yaml",
-                                  "suitezero_darts.yaml", "nds.yaml"])
+                                  "suitezero_darts.yaml", "nds.yaml", "search_darts.yaml", "search_darts_mini.yaml"])
 def test_shipped_configs_validate_and_build_their_dag(tmp_path, name):
     r = subprocess.run([*SNAKEMAKE, "-n", "--cores", "1", "--configfile", str(ROOT / "config" / name),
                         "-d", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=300)

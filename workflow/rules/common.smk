@@ -105,9 +105,8 @@ def all_targets():
 
 def dtb_targets():
     """DTB folder, tables and figures (DTB, DTB_KINDS: workflow/rules/dtb.smk)."""
-    return [f"{DTB}/manifest.json", f"{R}/figures/dtb/summary.pdf", f"{R}/figures/dtb/fast_training.pdf"] + [
-        f"{R}/tables/dtb/{kind}.csv" for kind in DTB_KINDS
-    ]
+    return [f"{DTB}/manifest.json", f"{R}/figures/dtb/summary.pdf", f"{R}/figures/dtb/fast_training.pdf",
+            f"{R}/provenance.json", f"{R}/summary.md"] + [f"{R}/tables/dtb/{kind}.csv" for kind in DTB_KINDS]
 
 
 def figure_inputs(wildcards):
@@ -128,7 +127,8 @@ def final_outputs():
 
 def summary_tables():
     """name -> CSV of the final tables the summary quotes (those this study makes)."""
-    names = ("correlations", "das_ablation", "fast_training", "paper_vs_ours", "suitezero_validation",
-             "unification_accuracy")
+    names = {n: n for n in ("correlations", "das_ablation", "fast_training", "paper_vs_ours", "suitezero_validation",
+                            "unification_accuracy", "search_best_of_n", "search_hnas")}
+    names.update(dtb_fast_training="dtb/fast_training", dtb_das_ablation="dtb/das_ablation")
     made = set(final_outputs())
-    return {n: f"{R}/tables/{n}.csv" for n in names if f"{R}/tables/{n}.csv" in made}
+    return {k: f"{R}/tables/{n}.csv" for k, n in names.items() if f"{R}/tables/{n}.csv" in made}

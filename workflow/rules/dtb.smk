@@ -18,6 +18,9 @@ rule dtb_sample:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/dtb_sample.log",
+    params:
+        cfg=cfg_view("space", "dtb.n", "dtb.seed"),
+        code=code_version("spaces", "training/dtb_workflow.py"),
     script:
         "../scripts/dtb_sample.py"
 
@@ -25,6 +28,7 @@ rule dtb_sample:
 rule dtb_train:
     input:
         sample=f"{DTBW}/sample.csv",
+        data=DATA_ROOT,
     output:
         states=f"{DTBW}/arch_{{i}}/states.parquet",
         info=f"{DTBW}/arch_{{i}}/info.json",
@@ -38,6 +42,8 @@ rule dtb_train:
         f"{R}/benchmarks/dtb_train_{{i}}.tsv"
     params:
         device=DEVICE,
+        cfg=cfg_view("space", "data", "dtb"),
+        code=code_version("training", "spaces", "data"),
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:
@@ -58,6 +64,9 @@ rule dtb_assemble:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/dtb_assemble.log",
+    params:
+        cfg=cfg_view("study", "space", "data", "dtb"),
+        code=code_version("training"),
     script:
         "../scripts/dtb_assemble.py"
 
@@ -79,6 +88,8 @@ rule dtb_score_shard:
         shard=scatter_shard,
         n_shards=scatter_count,
         device=DEVICE,
+        cfg=cfg_view("scoring", "fast_training"),
+        code=code_version("training", "metrics", "spaces", "data"),
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:
@@ -114,6 +125,9 @@ rule dtb_table:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/dtb_table_{{kind}}.log",
+    params:
+        cfg=cfg_view("study", "analysis"),
+        code=code_version("training", "analysis", "render"),
     script:
         "../scripts/dtb_table.py"
 
@@ -131,5 +145,7 @@ rule dtb_figure:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/dtb_figure_{{name}}.log",
+    params:
+        code=code_version("training", "render"),
     script:
         "../scripts/dtb_figure.py"

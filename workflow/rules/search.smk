@@ -8,10 +8,17 @@ SEARCH_SHARDS = list(range(-(-SEARCH["pool"]["n"] // SEARCH["pool"]["shard_size"
 SEARCH_HNAS = SEARCH_POOL and {SEARCH["hnas"]["trace_metric"], SEARCH["hnas"]["cond_metric"]} <= set(
     SEARCH["pool"]["metrics"]
 )
+# HNAS observing a short training run (DARTS space): no ground truth, so no best-of-N
+SEARCH_TRAIN = SEARCH["hnas"]["observe"]["kind"] == "train"
+if SEARCH_TRAIN and not SEARCH_HNAS:
+    raise WorkflowError(f"search.hnas.observe.kind is train but the pool (search.pool.n = {SEARCH['pool']['n']}, "
+                        f"metrics {SEARCH['pool']['metrics']}) lacks {SEARCH['hnas']['trace_metric']} and "
+                        f"{SEARCH['hnas']['cond_metric']}; add them or use kind benchmark")
 # what `rule all` builds when `outputs` lists search (read by all_targets in common.smk)
 SEARCH_TARGETS = (
-    [f"{R}/tables/search_best_of_n.csv", f"{R}/provenance.json"]
-    + ([f"{R}/figures/search_budget.pdf"] if SEARCH_POOL else [])
+    [f"{R}/provenance.json", f"{R}/summary.md"]
+    + ([] if SEARCH_TRAIN else [f"{R}/tables/search_best_of_n.csv"])
+    + ([f"{R}/figures/search_budget.pdf"] if SEARCH_POOL and not SEARCH_TRAIN else [])
     + ([f"{R}/tables/search_hnas.csv"] if SEARCH_HNAS else [])
 )
 
@@ -83,6 +90,41 @@ rule search_best_of_n:
         code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
     script:
         "../scripts/search.py"
+
+
+if SEARCH_TRAIN:
+
+    ruleorder: search_hnas_train > search_hnas
+
+    rule search_hnas_train:
+        input:
+            scores=f"{R}/search/scores.parquet",
+            data=DATA_ROOT,
+        output:
+            table=report(
+                multiext(f"{R}/tables/search_hnas", ".csv", ".md", ".tex"),
+                caption="../report/search.rst",
+                category="Search",
+            ),
+            runs=f"{R}/search/hnas_runs.csv",
+            evals=f"{R}/search/hnas_evaluations.csv",
+        conda:
+            "../envs/trainfree.yaml"
+        log:
+            f"{R}/logs/search_hnas.log",
+        benchmark:
+            f"{R}/benchmarks/search_hnas.tsv"
+        params:
+            step="hnas_train",
+            cfg=cfg_view("space", "search", "data"),
+            code=code_version("search", "training", "spaces", "data"),
+            work=f"{R}/search/observations",
+            device=DEVICE,
+        threads: 1
+        resources:
+            gpu=1 if DEVICE.startswith("cuda") else 0,
+        script:
+            "../scripts/search.py"
 
 
 rule search_hnas:

@@ -12,6 +12,9 @@ elif step == "best_of_n":
     run_logged(sm.log[0], stage.best_of_n, sm.params.cfg, sm.input.scores or None, sm.input.gt, sm.output.table[0])
 elif step == "hnas":
     run_logged(sm.log[0], stage.hnas, sm.params.cfg, sm.input.scores, sm.input.gt, sm.output.table[0], sm.output.runs)
+elif step == "hnas_train":
+    run_logged(sm.log[0], stage.hnas_trained, sm.params.cfg, sm.input.scores, sm.output.table[0], sm.output.runs,
+               sm.output.evals, sm.params.work, device=sm.params.device, threads=sm.threads)
 elif step == "budget":
     run_logged(sm.log[0], stage.budget, sm.params.cfg, sm.input.best, sm.input.runs or None, sm.input.scores,
                sm.output.pdf)

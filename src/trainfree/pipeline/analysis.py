@@ -179,7 +179,8 @@ def summary(cfg: dict, tables: dict[str, str], out_md: str) -> str:
     """Headline numbers of the study -> Markdown (``results/<study>/summary.md``).
 
     ``tables``: name -> CSV path among ``correlations``, ``das_ablation``, ``fast_training``,
-    ``paper_vs_ours``, ``suitezero_validation``, ``unification_accuracy`` (those present).
+    ``paper_vs_ours``, ``suitezero_validation``, ``unification_accuracy``, ``search_best_of_n``,
+    ``search_hnas``, ``dtb_fast_training``, ``dtb_das_ablation`` (those present).
     The README quotes these lines; they regenerate with the study.
     """
     lines = [f"# Summary: study `{cfg['study']}`", ""]
@@ -220,6 +221,45 @@ def summary(cfg: dict, tables: dict[str, str], out_md: str) -> str:
         t = pd.read_csv(tables["unification_accuracy"])
         lines += [f"Spearman ρ with {t.ground_truth.iloc[0]}:", ""]
         lines += [f"- {r.metric}: {_fmt(r.spearman)} (n = {r.n})" for r in t.itertuples()]
+        lines.append("")
+    if "search_best_of_n" in tables:
+        t = pd.read_csv(tables["search_best_of_n"])
+        lines += [f"Best-of-N, {int(t.repeats.iloc[0])} repeats, test accuracy (mean ± std; NASWOT's published "
+                  "value where it has one):", ""]
+        for r in t.itertuples():
+            pub = "" if pd.isna(r.naswot_published) else f" (NASWOT paper {r.naswot_published:.2f})"
+            lines.append(f"- {r.scores} {r.metric}, N = {r.n} of {r.n_pool}, {r.dataset}: {r.ours}{pub}; "
+                         f"random {r.random}, optimum {r.optimum:.2f}")
+        lines.append("")
+    if "search_hnas" in tables and "dataset" not in pd.read_csv(tables["search_hnas"], nrows=0).columns:
+        r = next(pd.read_csv(tables["search_hnas"]).itertuples())
+        lines += [f"HNAS with training observations ({r.seeds} seeds, pool of {r.n_pool}, {r.n_evals} evaluations "
+                  f"each; observation: {r.observation}):", "",
+                  f"- observed valid acc {r.observed_valid}, test acc {r.test_acc}, params {r.params_m} M; "
+                  f"{r.distinct_genotypes} distinct genotype(s); cost {r.cost_s:.0f} s ({r.cost})", ""]
+    elif "search_hnas" in tables:
+        t = pd.read_csv(tables["search_hnas"])
+        lines += [f"HNAS ({int(t.seeds.iloc[0])} seeds, pool of {int(t.n_pool.iloc[0])}; observation: "
+                  f"{t.observation.iloc[0]}; cost: {t.cost.iloc[0]}):", ""]
+        lines += [f"- {r.dataset}: {r.ours} (published {r.published}); cost {r.cost_s:.0f} s "
+                  f"(published {r.published_cost_s:.0f} s)" for r in t.itertuples()]
+        lines.append("")
+    if "dtb_fast_training" in tables:
+        t = pd.read_csv(tables["dtb_fast_training"])
+        lines += [f"DTB: Kendall τ with **{t.ground_truth.iloc[0]}** after k (checkpoint epoch or fast SGD "
+                  "steps); τ(k) − τ(0) with its paired 95% CI:", ""]
+        for r in t[t.metric.isin(["naswot", "distinguishing_ability", "activation_units"])].itertuples():
+            lines.append(f"- {r.metric}, {r.unit} {r.k}: τ = {_fmt(r.kendall)} [{_fmt(r.kendall_lo)}, "
+                         f"{_fmt(r.kendall_hi)}], Δ = {_fmt(r.delta_vs_k0)} [{_fmt(r.delta_lo)}, {_fmt(r.delta_hi)}]")
+        lines.append("")
+    if "dtb_das_ablation" in tables:
+        t = pd.read_csv(tables["dtb_das_ablation"])
+        lines += ["DTB: DAS rules on the held-out half per checkpoint epoch (Kendall τ; τ − τ(WOT) with its "
+                  "paired 95% CI):", ""]
+        for r in t.itertuples():
+            param = "" if pd.isna(r.param) else f" ({r.param:g})"
+            lines.append(f"- epoch {r.epoch}, {r.rule}{param}: τ = {_fmt(r.kendall)}, Δ vs WOT = "
+                         f"{_fmt(r.delta_vs_wot)} [{_fmt(r.delta_lo)}, {_fmt(r.delta_hi)}]")
         lines.append("")
     text = "\n".join(lines)
     write_text(out_md, text)

@@ -98,6 +98,35 @@ def hnas(cfg: dict, scores_path: str, gt_path: str, out_csv: str, runs_csv: str)
     return table
 
 
+def observe_protocol(cfg: dict):
+    """The DTB protocol of ``search.hnas.observe`` (kind train), checkpoints at epoch 0 only."""
+    from trainfree.training.dtb import Protocol
+
+    o = {k: v for k, v in cfg["search"]["hnas"]["observe"].items() if k not in ("kind", "model")}
+    return Protocol.from_config({**o, "checkpoint_epochs": [0]})
+
+
+def hnas_trained(cfg: dict, scores_path: str, out_csv: str, runs_csv: str, evals_csv: str, work_dir: str,
+                 device: str = "cpu") -> pd.DataFrame:
+    """HNAS with a training observation (DARTS space): per-seed runs, evaluations, summary table."""
+    from trainfree.render.tables import write_table
+    from trainfree.search.hnas_train import hnas_train, train_report
+    from trainfree.training.dtb import load_data
+
+    h = cfg["search"]["hnas"]
+    protocol = observe_protocol(cfg)
+    data = load_data(cfg["data"]["dataset"], cfg["data"]["root"], protocol).to(device)
+    runs, evals = hnas_train(read_scores(scores_path), cfg["space"], data, protocol, dict(h["observe"]["model"]),
+                             list(range(h["seeds"])), work_dir, settings=_settings(cfg),
+                             trace_metric=h["trace_metric"], cond_metric=h["cond_metric"], device=device)
+    runs.to_csv(runs_csv, index=False)
+    evals.to_csv(evals_csv, index=False)
+    table = train_report(runs)
+    write_table(table, out_csv, caption=f"HNAS on {cfg['space']} with training observations, {h['seeds']} seeds, "
+                                        f"pool of {int(runs.n_pool.iloc[0])} scored archs")
+    return table
+
+
 def _pass_group(metric: str, present: set[str]) -> set[str]:
     """``metric`` and the present metrics sharing a pass with it (a shared pass's time is stored on
     one of them only, e.g. the NTK on ``ntk_trace``), so each metric's cost includes its passes."""
@@ -128,4 +157,4 @@ def budget(cfg: dict, best_raw_csv: str, runs_csv: str | None, scores_path: str,
     budget_figure(best, runs, sec, out_pdf)
 
 
-__all__ = ["NB201_SETTINGS", "best_of_n", "budget", "gather", "hnas", "pool_shard"]
+__all__ = ["NB201_SETTINGS", "best_of_n", "budget", "gather", "hnas", "hnas_trained", "observe_protocol", "pool_shard"]
