@@ -194,3 +194,10 @@ def test_study_scores_checkpoints_and_fast_steps(tiny_dtb):
     assert d == pytest.approx(1 - 2 / 3) and lo <= d <= hi  # tau 1 vs tau 4/6
     t = fast_training_table(s, trainfree.dtb.open(path).final_accuracy(), "acc", n_boot=10)
     assert set(t.unit) == {"epoch", "step"} and (t[t.k == 0].delta_vs_k0 == 0).all()
+    # the study's summary.md quotes this table row by row
+    from trainfree.pipeline.analysis import _fmt, summary
+
+    t.to_csv(path.parent / "ft.csv", index=False)
+    text = summary({"study": "tiny"}, {"dtb_fast_training": str(path.parent / "ft.csv")}, path.parent / "s.md")
+    r = t[(t.metric == "naswot") & (t.unit == "epoch") & (t.k == 2)].iloc[0]
+    assert f"- naswot, epoch 2: τ = {_fmt(r.kendall)} [" in text and (path.parent / "s.md").read_text() == text
