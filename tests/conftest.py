@@ -16,6 +16,17 @@ def benchdata(rel: str) -> Path:
     return p
 
 
+def pytest_configure(config):
+    """One torch thread per xdist worker: the suite runs two workers on two cores, and
+    in-process scoring with two threads each would oversubscribe them."""
+    import os
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``cluster`` run only when asked for (``-m cluster`` or TRAINFREE_CLUSTER_TESTS=1)."""
     import os

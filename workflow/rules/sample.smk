@@ -3,7 +3,8 @@
 
 rule sample:
     input:
-        GT_SOURCE,
+        fetched=FETCHED,  # the ground-truth pool may be a downloaded release (NDS)
+        source=GT_SOURCE,
     output:
         f"{R}/sample.parquet",
     conda:
