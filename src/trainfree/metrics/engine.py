@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from trainfree.analysis.tidy import wide_scores  # noqa: F401  (part of this module's API)
 from trainfree.metrics.registry import Metric, resolve
 from trainfree.seeding import derive_seed, seed_everything
 
@@ -151,14 +152,3 @@ def score_archs(
             rows.append((space, arch, name, value, sec, dataset, 0 if x is None else len(x), seed,
                          fast_steps, str(device), train_sec))
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
-
-
-def wide_scores(scores: pd.DataFrame, fast_steps: int | None = None) -> pd.DataFrame:
-    """Tidy scores -> one row per arch_id, one column per metric (NaN kept).
-
-    With ``fast_steps`` only the rows scored after that many fast-training steps.
-    """
-    if fast_steps is not None and "fast_steps" in scores:
-        scores = scores[scores.fast_steps == fast_steps]
-    return scores.pivot_table(index="arch_id", columns="metric", values="value", aggfunc="first",
-                              dropna=False)

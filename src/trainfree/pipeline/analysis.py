@@ -10,19 +10,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from trainfree.analysis.correlation import correlation_table
 from trainfree.analysis.das import ablation_table, paired_delta
+from trainfree.analysis.tidy import wide_scores
 from trainfree.io import read_parquet, write_csv, write_json, write_text
-from trainfree.metrics import get_metric
-from trainfree.metrics.engine import wide_scores
 from trainfree.pipeline.common import target_label, targets, truth_of
 from trainfree.render.tables import write_table
 
 
 def correlations(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.DataFrame:
     """Signed Kendall/Spearman (+CIs) of every metric at k=0 vs every target field."""
+    from trainfree.metrics import get_metric  # loads the metric families (torch)
+
     scores, gt = read_parquet(scores_path), read_parquet(gt_path)
     wide = wide_scores(scores, 0)
     dirs = {m: get_metric(m).higher_is_better for m in wide.columns}
@@ -72,6 +72,8 @@ def _delta_vs_k0(wide: pd.DataFrame, base: pd.DataFrame | None, metric: str, k: 
 def fast_training(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.DataFrame:
     """Kendall tau of each metric after k fast-training steps, tau(k) - tau(0) on the same archs
     with a paired bootstrap 95% CI (``beats_k0``: that CI above 0), and the cost per arch."""
+    from trainfree.metrics import get_metric  # loads the metric families (torch)
+
     scores, gt = read_parquet(scores_path), read_parquet(gt_path)
     truth, label = truth_of(gt, targets(cfg)[0])
     a = cfg["analysis"]
@@ -145,6 +147,7 @@ def provenance(cfg: dict, out: str) -> dict:
     import matplotlib
     import scipy
     import snakemake
+    import torch
 
     import trainfree
 

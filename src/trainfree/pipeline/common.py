@@ -7,22 +7,25 @@ import contextlib
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from trainfree.benchmarks import describe, select
-from trainfree.data import load_dataset, normalise, num_classes
 from trainfree.errors import TrainfreeError
 from trainfree.io import read_parquet, write_parquet
+
+if TYPE_CHECKING:  # torch is imported by the jobs that build networks, not by table/figure jobs
+    import torch
 
 
 def model_kwargs(cfg: dict) -> dict:
     """Build options of the study's network: the ``model`` section (keys of the space's
     ``MODEL_DEFAULTS``; omitted keys keep the builder's defaults) and ``num_classes``
     (``cfg``: model + data sections)."""
+    from trainfree.data import load_dataset, num_classes
+
     data = cfg["data"]
     classes = num_classes(data["dataset"])
     if classes is None:
@@ -32,6 +35,10 @@ def model_kwargs(cfg: dict) -> dict:
 
 def train_tensors(cfg: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(x_train, y_train, x_test, y_test) of the study's dataset, normalised (x float32 NCHW)."""
+    import torch
+
+    from trainfree.data import load_dataset, normalise
+
     name = cfg["data"]["dataset"]
     ds = load_dataset(name, cfg["data"].get("root"))
     return (normalise(ds.x_train, name), torch.from_numpy(ds.y_train), normalise(ds.x_test, name),
@@ -104,6 +111,8 @@ def run_logged(log_path: str, step: Callable[..., Any], *args: Any, threads: int
     ``threads`` caps torch's intra-op threads (the job's Snakemake ``threads``).
     """
     if threads:
+        import torch
+
         torch.set_num_threads(int(threads))
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from trainfree.analysis.tidy import wide_scores
 from trainfree.io import read_parquet
-from trainfree.metrics.engine import wide_scores
 from trainfree.pipeline.common import targets, truth_of
 from trainfree.render import figures
 
