@@ -1,5 +1,7 @@
-"""Reliability of the workflow on one tiny study shared by every test of this module:
+"""The tiny end-to-end study and the reliability of the workflow, on one tiny study shared by
+every test of this module:
 
+- its outputs: scores, tables (each tau re-derived), figures, provenance, the report;
 - reruns track config and code (``snakemake -n`` lists exactly the dependent jobs);
 - a run killed with SIGKILL mid-scoring finishes, after ``--unlock`` and
   ``--rerun-incomplete``, with tables equal to the uninterrupted run's;
@@ -10,6 +12,7 @@ The package is copied to a temporary folder (``PYTHONPATH``) so that a code chan
 be simulated without touching the source tree.
 """
 
+import json
 import os
 import re
 import shutil
@@ -24,6 +27,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT
+from scipy import stats
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 EXPECTED = Path(__file__).parent / "expected"
@@ -78,6 +82,12 @@ def tiny(tmp_path_factory):
     return work, pkg
 
 
+#: the tables the interrupted run is compared on (the killed run builds only these; targets go
+#: before ``-q``, which takes optional values, and after ``--configfile``, which takes several)
+COMPARED = ("results/tiny/scores.parquet", "results/tiny/tables/correlations.csv",
+            "results/tiny/tables/das_ablation.csv", "results/tiny/ground_truth.parquet")
+
+
 def _tables(work: Path) -> dict[str, pd.DataFrame]:
     out = work / "results" / "tiny"
     scores = pd.read_parquet(out / "scores.parquet").drop(columns=["seconds", "fast_train_seconds"])
@@ -87,6 +97,59 @@ def _tables(work: Path) -> dict[str, pd.DataFrame]:
         "das_ablation": pd.read_csv(out / "tables" / "das_ablation.csv"),
         "ground_truth": pd.read_parquet(out / "ground_truth.parquet"),
     }
+
+
+@pytest.mark.slow
+def test_tiny_study_end_to_end_and_report(tiny, tmp_path):
+    """Every output of the study, each tau re-derived from its own tables; a deleted figure
+    is the only job a rerun plans; the report bundles figures and tables."""
+    work, pkg = tiny
+    out = work / "results" / "tiny"
+    N = TINY["sample"]["n"]
+    scores = pd.read_parquet(out / "scores.parquet")
+    assert set(scores.fast_steps) == {0, 2} and scores.arch_id.nunique() == N
+    assert len(scores) == 2 * N * 5 and (scores[scores.fast_steps == 2].fast_train_seconds > 0).all()
+    corr = pd.read_csv(out / "tables" / "correlations.csv")
+    assert set(corr.ground_truth) == {"digits test acc @1ep (seed 1)"}
+    # every tau re-derived from the study's own scores and ground truth
+    gt = pd.read_parquet(out / "ground_truth.parquet")
+    truth = gt[(gt.split == "test") & (gt.field == "acc") & (gt.epochs == 1)].set_index("arch_id").value
+    wide = scores[scores.fast_steps == 0].pivot_table(index="arch_id", columns="metric", values="value",
+                                                       dropna=False)
+    for row in corr.itertuples():
+        both = pd.concat([wide[row.metric], truth], axis=1, join="inner").dropna()
+        want = stats.kendalltau(both.iloc[:, 0], both.iloc[:, 1]).statistic if len(both) >= 3 else np.nan
+        if np.isnan(want) or np.ptp(both.iloc[:, 0]) == 0 or np.ptp(both.iloc[:, 1]) == 0:
+            assert np.isnan(row.kendall), row.metric
+        else:
+            assert row.kendall == pytest.approx(want), row.metric
+    abl = pd.read_csv(out / "tables" / "das_ablation.csv")
+    assert abl.rule.iloc[0] == "naswot (WOT)" and len(abl) == 5
+    # fast training: tau(k) - tau(0) is the difference of the table's own taus (same archs: no NaN here)
+    fast = pd.read_csv(out / "tables" / "fast_training.csv").set_index(["fast_steps", "metric"])
+    for m in ("naswot", "params"):
+        k0, k2 = fast.loc[(0, m)], fast.loc[(2, m)]
+        assert k0.delta_vs_k0 == 0 and not k0.beats_k0
+        if k0.n == k2.n == N and np.isfinite(k2.kendall):
+            assert k2.delta_vs_k0 == pytest.approx(k2.kendall - k0.kendall)
+            assert k2.delta_lo <= k2.delta_vs_k0 <= k2.delta_hi
+    assert fast.loc[(2, "params")].delta_vs_k0 == 0  # params do not move with training
+    for f in ("atoms", "correlation_bars", "fast_training", "learning_curves", "scatter_naswot"):
+        assert (out / "figures" / f"{f}.pdf").stat().st_size > 1000
+        assert (out / "figures" / f"{f}.png").stat().st_size > 1000
+    assert (out / "tables" / "das_ablation.tex").read_text().startswith("\\begin{table}")
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["ground_truth_fields"] == ["digits test acc @1ep (seed 1)"]
+    # rerun after deleting one figure rebuilds only that figure
+    (out / "figures" / "atoms.pdf").unlink()
+    r = _run(work, pkg, TINY, "--cores", "1", "-n")
+    assert "figure" in r.stdout and "score_shard" not in r.stdout
+    r = _run(work, pkg, TINY, "--cores", "1", "-q")
+    assert r.returncode == 0 and (out / "figures" / "atoms.pdf").is_file()
+    # the report bundles figures and tables
+    r = _run(work, pkg, TINY, "--report", str(tmp_path / "report.zip"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path / "report.zip").stat().st_size > 10000
 
 
 STUDY_JOBS = {"correlations", "das_ablation", "fast_training_table", "summary", "provenance", "all"}
@@ -131,7 +194,7 @@ def test_sigkill_mid_scoring_then_rerun_equals_uninterrupted(tiny, tmp_path):
     work, pkg = tiny
     killed = tmp_path / "killed"
     killed.mkdir()
-    proc = subprocess.Popen(_cmd(killed, TINY, "--cores", "2", "-q"), env=_env(pkg), start_new_session=True,
+    proc = subprocess.Popen(_cmd(killed, TINY, "--cores", "2", *COMPARED, "-q"), env=_env(pkg), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     logs = killed / "results" / "tiny" / "logs"
     deadline = time.monotonic() + 600
@@ -145,11 +208,11 @@ def test_sigkill_mid_scoring_then_rerun_equals_uninterrupted(tiny, tmp_path):
     # the rerun refuses and names the fix: Snakemake checks the incomplete markers of the jobs
     # that were running before it takes its lock, so which message comes first depends on
     # whether a scoring job had registered when the kill landed
-    r = _run(killed, pkg, TINY, "--cores", "2", "-q")
+    r = _run(killed, pkg, TINY, "--cores", "2", *COMPARED, "-q")
     out = r.stdout + r.stderr
     assert r.returncode != 0 and ("--unlock" in out or "--rerun-incomplete" in out), out[-3000:]
     assert _run(killed, pkg, TINY, "--unlock").returncode == 0
-    r = _run(killed, pkg, TINY, "--cores", "2", "-q", "--rerun-incomplete")
+    r = _run(killed, pkg, TINY, "--cores", "2", *COMPARED, "-q", "--rerun-incomplete")
     assert r.returncode == 0, r.stderr[-3000:]
     a, b = _tables(work), _tables(killed)
     for name in a:
