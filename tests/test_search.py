@@ -248,3 +248,11 @@ def test_search_workflow_tiny_end_to_end(tmp_path):
     assert f"- cifar10: {hnas.loc['cifar10', 'ours']} (published 94.04 ± 0.21)" in summary
     row = best[(best.metric == "nwot") & (best.n == 10) & (best.dataset == "cifar10")].iloc[0]
     assert f"nwot, N = 10 of 9445, cifar10: {row.ours} (NASWOT paper 92.44)" in summary
+    # the pool's shards depend on search.pool only: more best-of-N repeats rerun the tables, not the scoring
+    cfg["search"]["best_of_n"]["repeats"] = 41
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
+                        "--configfile", str(tmp_path / "c.yaml"), "--cores", "1", "-n"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and "search_best_of_n" in r.stdout, r.stderr[-3000:]
+    assert "search_pool_shard" not in r.stdout and "search_scores" not in r.stdout

@@ -37,7 +37,7 @@ rule search_pool_shard:
         f"{R}/benchmarks/search_pool_{{shard}}.tsv"
     params:
         step="pool_shard",
-        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        cfg=cfg_view("space", "search.pool", "data", "model"),
         code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
         cache=f"{R}/cache",
         device=DEVICE,
@@ -61,7 +61,7 @@ rule search_scores:
         f"{R}/logs/search_scores.log",
     params:
         step="gather",
-        cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
+        cfg=cfg_view("space", "search.pool", "data", "model"),
         code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
     script:
         "../scripts/search.py"
