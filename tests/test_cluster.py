@@ -8,14 +8,12 @@ snakemake-executor-plugin-slurm. The Slurm job ids and their ``sacct`` states ar
 import re
 import shutil
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, SNAKEMAKE
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 TINY = {
     "study": "tiny",
     "model": {"C": 4, "N": 1},

@@ -1,12 +1,10 @@
 """Registry-backed config values fail before any job; CLI sizes/counts/seeds fail in one line."""
 
 import copy
-import subprocess
-import sys
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, run_snakemake
 
 from trainfree.cli import main
 from trainfree.config_check import check_config
@@ -69,10 +67,7 @@ def test_benchmark_kind_needs_source_and_targets():
 
 
 def test_unknown_metric_stops_dry_run_before_any_job(tmp_path):
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump({"scoring": {"metrics": ["naswot", "nosuch"]}}))
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
-                        "--configfile", str(tmp_path / "c.yaml"), "-n"], capture_output=True, text=True,
-                       timeout=300)
+    r = run_snakemake(tmp_path, {"scoring": {"metrics": ["naswot", "nosuch"]}}, "-n", timeout=300)
     assert r.returncode != 0
     assert "config scoring.metrics[1]: unknown value 'nosuch'; choose one of:" in r.stdout + r.stderr
     assert "score_shard" not in r.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from conftest import ROOT
+from conftest import ROOT, run_snakemake
 
 import trainfree.dtb
 from trainfree.errors import TrainfreeError
@@ -155,9 +155,7 @@ def test_killed_job_resumes_to_identical_numbers(tmp_path):
 
 @pytest.mark.parametrize("name", ["dtb_mini.yaml", "dtb_paper.yaml", "nb201_fast.yaml"])
 def test_dtb_configs_validate_and_build_their_dag(tmp_path, name):
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-n", "--cores", "1",
-                        "--configfile", str(ROOT / "config" / name), "-d", str(tmp_path)],
-                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    r = run_snakemake(tmp_path, ROOT / "config" / name, "-n", "--cores", "1", timeout=300)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     if name.startswith("dtb"):
         n = {"dtb_mini.yaml": 24, "dtb_paper.yaml": 500}[name]

@@ -2,18 +2,13 @@
 (2 spaces, 6 records each, tiny networks), and the shipped config offline."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
-from conftest import ROOT
+from conftest import ROOT, run_snakemake
 from nds_release import write_release
 from scipy.stats import kendalltau
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 METRICS = ["naswot", "distinguishing_ability", "activation_units", "grad_norm", "snip", "params"]
 
 
@@ -31,13 +26,6 @@ def _study(space: str) -> dict:
     }
 
 
-def _run(workdir: Path, cfg: dict, *targets: str) -> subprocess.CompletedProcess:
-    path = workdir / f"{cfg['study']}.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return subprocess.run([*SNAKEMAKE, *targets, "-d", str(workdir), "--configfile", str(path), "--cores", "2",
-                           "-q"], capture_output=True, text=True, timeout=900)
-
-
 @pytest.mark.slow
 def test_tiny_nds_study_end_to_end(tmp_path):
     write_release(tmp_path / "data", {"DARTS": 6, "ResNet": 6})
@@ -47,7 +35,7 @@ def test_tiny_nds_study_end_to_end(tmp_path):
         out = tmp_path / "results" / cfg["study"]
         wanted = ("correlations", "das_ablation", "paper_vs_ours") if paper else ("correlations",)
         tables = [f"results/{cfg['study']}/tables/{t}.csv" for t in wanted]
-        r = _run(tmp_path, cfg, *tables)
+        r = run_snakemake(tmp_path, cfg, "--cores", "2", "-q", targets=tables, timeout=900)
         assert r.returncode == 0, r.stderr[-3000:]
         assert json.loads((out / "data" / "fetched.json").read_text())["nds"].endswith("data.zip")
         sample = pd.read_parquet(out / "sample.parquet")
@@ -73,8 +61,7 @@ def test_tiny_nds_study_end_to_end(tmp_path):
 
 
 def test_shipped_nds_config_offline_stops_with_the_release_fetch_message(tmp_path):
-    r = subprocess.run([*SNAKEMAKE, "-d", str(tmp_path), "--configfile", str(ROOT / "config" / "nds.yaml"),
-                        "--cores", "1"], capture_output=True, text=True, timeout=600)
+    r = run_snakemake(tmp_path, ROOT / "config" / "nds.yaml", "--cores", "1", timeout=600)
     assert r.returncode != 0
     logs = "".join(p.read_text() for p in (tmp_path / "results" / "nds_DARTS" / "logs").glob("*.log"))
     assert "cannot provide nds" in logs and "https://dl.fbaipublicfiles.com/nds/data.zip" in logs

@@ -18,18 +18,15 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from conftest import ROOT
+from conftest import ROOT, run_snakemake, snakemake_cmd
 from scipy import stats
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 EXPECTED = Path(__file__).parent / "expected"
 #: the reproducibility study: 6 NB201 archs, C=4, digits batch 16, k in {0, 2}, 1 training epoch
 TINY = {
@@ -49,14 +46,8 @@ def _env(pkg: Path) -> dict:
     return {**os.environ, "PYTHONPATH": str(pkg)}
 
 
-def _cmd(workdir: Path, cfg: dict, *extra: str) -> list[str]:
-    cfg_path = workdir / "study.yaml"
-    cfg_path.write_text(yaml.safe_dump(cfg))
-    return [*SNAKEMAKE, "-d", str(workdir), "--configfile", str(cfg_path), *extra]
-
-
-def _run(workdir: Path, pkg: Path, cfg: dict, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(_cmd(workdir, cfg, *extra), capture_output=True, text=True, timeout=1800, env=_env(pkg))
+def _run(workdir: Path, pkg: Path, cfg: dict, *extra: str, targets=()) -> subprocess.CompletedProcess:
+    return run_snakemake(workdir, cfg, *extra, targets=targets, env=_env(pkg))
 
 
 def _planned(workdir: Path, pkg: Path, cfg: dict) -> dict[str, int]:
@@ -82,8 +73,7 @@ def tiny(tmp_path_factory):
     return work, pkg
 
 
-#: the tables the interrupted run is compared on (the killed run builds only these; targets go
-#: before ``-q``, which takes optional values, and after ``--configfile``, which takes several)
+#: the tables the interrupted run is compared on (the killed run builds only these)
 COMPARED = ("results/tiny/scores.parquet", "results/tiny/tables/correlations.csv",
             "results/tiny/tables/das_ablation.csv", "results/tiny/ground_truth.parquet")
 
@@ -194,7 +184,8 @@ def test_sigkill_mid_scoring_then_rerun_equals_uninterrupted(tiny, tmp_path):
     work, pkg = tiny
     killed = tmp_path / "killed"
     killed.mkdir()
-    proc = subprocess.Popen(_cmd(killed, TINY, "--cores", "2", *COMPARED, "-q"), env=_env(pkg), start_new_session=True,
+    proc = subprocess.Popen(snakemake_cmd(killed, TINY, "--cores", "2", "-q", targets=COMPARED), env=_env(pkg),
+                            start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     logs = killed / "results" / "tiny" / "logs"
     deadline = time.monotonic() + 600
@@ -208,11 +199,11 @@ def test_sigkill_mid_scoring_then_rerun_equals_uninterrupted(tiny, tmp_path):
     # the rerun refuses and names the fix: Snakemake checks the incomplete markers of the jobs
     # that were running before it takes its lock, so which message comes first depends on
     # whether a scoring job had registered when the kill landed
-    r = _run(killed, pkg, TINY, "--cores", "2", *COMPARED, "-q")
+    r = _run(killed, pkg, TINY, "--cores", "2", "-q", targets=COMPARED)
     out = r.stdout + r.stderr
     assert r.returncode != 0 and ("--unlock" in out or "--rerun-incomplete" in out), out[-3000:]
     assert _run(killed, pkg, TINY, "--unlock").returncode == 0
-    r = _run(killed, pkg, TINY, "--cores", "2", *COMPARED, "-q", "--rerun-incomplete")
+    r = _run(killed, pkg, TINY, "--cores", "2", "-q", "--rerun-incomplete", targets=COMPARED)
     assert r.returncode == 0, r.stderr[-3000:]
     a, b = _tables(work), _tables(killed)
     for name in a:

@@ -1,18 +1,15 @@
 """Sharding through Snakemake's scatter/gather: results do not depend on the shard count."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
-from conftest import ROOT
+from conftest import run_snakemake
 
 from trainfree.errors import TrainfreeError
 from trainfree.pipeline.common import shard_of
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 TINY = {
     "study": "tiny",
     "model": {"C": 4, "N": 1},
@@ -31,9 +28,7 @@ def without_timings(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_tiny(workdir: Path, *extra: str, cfg: dict = TINY, targets: list[str] = ()) -> subprocess.CompletedProcess:
-    (workdir / "study.yaml").write_text(yaml.safe_dump(cfg))
-    return subprocess.run([*SNAKEMAKE, *targets, "-d", str(workdir), "--configfile", str(workdir / "study.yaml"),
-                           *extra], capture_output=True, text=True, timeout=900)
+    return run_snakemake(workdir, cfg, *extra, targets=targets, timeout=900)
 
 
 @pytest.mark.parametrize("n_rows, n_shards", [(7, 1), (7, 3), (2, 3), (15625, 8)])

@@ -211,11 +211,7 @@ def test_cli_best_of_n_and_errors(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_search_workflow_tiny_end_to_end(tmp_path):
-    import subprocess
-    import sys
-
-    import yaml
-    from conftest import ROOT, benchdata
+    from conftest import benchdata, run_snakemake
 
     npz = benchdata("images/cifar10_partial_5506.npz")
     nb201 = benchdata("nb201")
@@ -230,10 +226,7 @@ def test_search_workflow_tiny_end_to_end(tmp_path):
             "hnas": {"seeds": 2, "n_probes": 2, "n_steps": 1, "pool_step": 8},
         },
     }
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
-                        "--configfile", str(tmp_path / "c.yaml"), "--cores", "2", "-q"],
-                       capture_output=True, text=True, timeout=600)
+    r = run_snakemake(tmp_path, cfg, "--cores", "2", "-q", timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     out = tmp_path / "results" / "tiny_search"
     best = pd.read_csv(out / "tables" / "search_best_of_n_raw.csv")
@@ -250,9 +243,6 @@ def test_search_workflow_tiny_end_to_end(tmp_path):
     assert f"nwot, N = 10 of 9445, cifar10: {row.ours} (NASWOT paper 92.44)" in summary
     # the pool's shards depend on search.pool only: more best-of-N repeats rerun the tables, not the scoring
     cfg["search"]["best_of_n"]["repeats"] = 41
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
-                        "--configfile", str(tmp_path / "c.yaml"), "--cores", "1", "-n"],
-                       capture_output=True, text=True, timeout=600)
+    r = run_snakemake(tmp_path, cfg, "--cores", "1", "-n", timeout=600)
     assert r.returncode == 0 and "search_best_of_n" in r.stdout, r.stderr[-3000:]
     assert "search_pool_shard" not in r.stdout and "search_scores" not in r.stdout

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, benchdata
+from conftest import ROOT, benchdata, run_snakemake
 
 from trainfree.search.hnas import DARTS_SETTINGS, hnas_criterion, hnas_weights
 from trainfree.search.hnas_train import hnas_train, observation_key, train_report
@@ -100,10 +98,7 @@ def test_darts_search_workflow_tiny_end_to_end(tmp_path):
     cfg["search"]["hnas"].update(seeds=1, n_probes=2, n_steps=1)
     cfg["search"]["hnas"]["observe"].update(model={"C": 2, "layers": 2}, epochs=1, valid_size=64, max_train=64,
                                             max_test=32, batch_size=32)
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path),
-                        "--configfile", str(tmp_path / "c.yaml"), "--cores", "2", "-q"],
-                       capture_output=True, text=True, timeout=600)
+    r = run_snakemake(tmp_path, cfg, "--cores", "2", "-q", timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     out = tmp_path / "results" / "tiny_darts_search"
     runs = pd.read_csv(out / "search" / "hnas_runs.csv")
@@ -118,9 +113,6 @@ def test_darts_search_workflow_tiny_end_to_end(tmp_path):
 def test_train_observation_without_ntk_stops_dry_run(tmp_path):
     cfg = yaml.safe_load((ROOT / "config" / "search_darts_mini.yaml").read_text())
     cfg["search"]["pool"]["metrics"] = ["naswot"]
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
-    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "-n",
-                        "--configfile", str(tmp_path / "c.yaml"), "--cores", "1"],
-                       capture_output=True, text=True, timeout=300)
+    r = run_snakemake(tmp_path, cfg, "-n", "--cores", "1", timeout=300)
     assert r.returncode != 0
     assert "search.hnas.observe.kind is train but the pool" in r.stdout + r.stderr

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
-from conftest import ROOT, benchdata
+from conftest import benchdata, run_snakemake
 
 from trainfree.config_check import check_config
 from trainfree.errors import TrainfreeError
 from trainfree.pipeline.sample import sample
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 NB101_JSON = "nb101/nb101_suitezero_subset250.json"
 NB301_JSON = "darts/nb301_suitezero_subset362.json"
 
@@ -79,13 +77,6 @@ def test_model_section_of_the_space_passes():
     check_config(_cfg("darts", {"C": 4, "layers": 2, "auxiliary": False}))
 
 
-def _run(workdir: Path, cfg: dict) -> subprocess.CompletedProcess:
-    path = workdir / "study.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return subprocess.run([*SNAKEMAKE, "-d", str(workdir), "--configfile", str(path), "--cores", "2", "-q"],
-                          capture_output=True, text=True, timeout=900)
-
-
 def _tiny(space: str, model: dict, source: Path, targets: list[dict], n: int) -> dict:
     return {"study": "tiny", "space": space, "model": model,
             "sample": {"pool": "ground_truth", "n": n, "seed": 0},
@@ -101,7 +92,7 @@ def test_tiny_nb101_study_end_to_end(tmp_path):
     cfg = _tiny("nb101", {"stem_channels": 8, "num_stacks": 1, "num_modules_per_stack": 1},
                 benchdata(NB101_JSON), [{"dataset": "cifar10", "split": "valid", "epochs": 108,
                                          "seed": "single", "field": "acc"}], n=8)
-    r = _run(tmp_path, cfg)
+    r = run_snakemake(tmp_path, cfg, "--cores", "2", "-q", timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     out = tmp_path / "results" / "tiny"
     label = "cifar10 valid acc @108ep (seed single)"
@@ -123,7 +114,7 @@ def test_tiny_darts_study_each_target_on_its_archs(tmp_path):
     swap = {"dataset": "cifar10", "split": "valid", "epochs": 200, "seed": "mean", "field": "acc",
             "source": "SWAP"}
     cfg = _tiny("darts", {"C": 4, "layers": 2}, benchdata("darts"), [nb301, swap], n=12)
-    r = _run(tmp_path, cfg)
+    r = run_snakemake(tmp_path, cfg, "--cores", "2", "-q", timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     out = tmp_path / "results" / "tiny"
     smp = pd.read_parquet(out / "sample.parquet")

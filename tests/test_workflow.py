@@ -2,19 +2,9 @@
 builds its DAG. The tiny end-to-end study is in test_reliability.py, which shares its run."""
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-import yaml
-from conftest import ROOT
-
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
-def _run(workdir: Path, cfg: dict, *extra: str) -> subprocess.CompletedProcess:
-    cfg_path = workdir / "study.yaml"
-    cfg_path.write_text(yaml.safe_dump(cfg))
-    return subprocess.run([*SNAKEMAKE, "-d", str(workdir), "--configfile", str(cfg_path), *extra],
-                          capture_output=True, text=True, timeout=900)
+from conftest import ROOT, SNAKEMAKE, run_snakemake
 
 
 def test_lint_clean(tmp_path):
@@ -28,7 +18,7 @@ def test_lint_clean(tmp_path):
     ({"data": {"dataset": "mnist"}}, "mnist"),
 ])
 def test_bad_config_is_rejected_with_key_named(tmp_path, cfg, needle):
-    r = _run(tmp_path, cfg, "-n", "--cores", "1")
+    r = run_snakemake(tmp_path, cfg, "-n", "--cores", "1", timeout=900)
     assert r.returncode != 0
     assert needle in r.stdout + r.stderr
 
@@ -37,7 +27,6 @@ def test_bad_config_is_rejected_with_key_named(tmp_path, cfg, needle):
                                   "search_paper.yaml", "nb101.yaml", "darts.yaml", "suitezero_nb101.yaml",
                                   "suitezero_darts.yaml", "nds.yaml", "search_darts.yaml", "search_darts_mini.yaml"])
 def test_shipped_configs_validate_and_build_their_dag(tmp_path, name):
-    r = subprocess.run([*SNAKEMAKE, "-n", "--cores", "1", "--configfile", str(ROOT / "config" / name),
-                        "-d", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    r = run_snakemake(tmp_path, ROOT / "config" / name, "-n", "--cores", "1", timeout=300)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "rule all" in r.stdout or "localrule all" in r.stdout
