@@ -129,6 +129,8 @@ rule suitezero_validation:
         cfg=cfg_view("suitezero"),
         code=code_version("analysis/suitezero.py", "metrics", "spaces", "data", "render/tables.py",
                           "pipeline/analysis.py"),
+    # one job scores the whole sample: it takes every core it is given (torch intra-op threads)
+    threads: workflow.cores
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:
