@@ -130,7 +130,7 @@ rule suitezero_validation:
         code=code_version("analysis/suitezero.py", "metrics", "spaces", "data", "render/tables.py",
                           "pipeline/analysis.py"),
     # one job scores the whole sample: it takes every core it is given (torch intra-op threads)
-    threads: workflow.cores
+    threads: all_cores()
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:

@@ -45,6 +45,15 @@ DEVICE = config.get("device", "cpu")
 FETCHED = [f"{R}/data/fetched.json"] if config["downloads"]["assets"] else []
 
 
+def all_cores() -> int:
+    """The cores ``--cores`` gives, for a rule that runs alone and should use them all; 1 where
+    the invocation names none (``--unlock``, ``--report``, a cluster executor's ``--jobs``)."""
+    try:
+        return workflow.cores
+    except WorkflowError:
+        return 1
+
+
 def code_version(*parts):
     """Hash of the package modules/folders ``parts`` a rule runs (``trainfree.io.package_hash``)."""
     return package_hash(*parts)
