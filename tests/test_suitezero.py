@@ -44,6 +44,44 @@ def test_validation_table_on_a_few_archs(tmp_path):
     assert table.set_index("metric").loc["params", "spearman_ours_published"] == pytest.approx(1.0)
     md = suitezero.to_markdown(table)
     assert md.startswith("| metric |") and md.count("\n") == 5
+    assert "n_repeat" not in table.columns  # no NB201 arch is published twice
+
+
+@pytest.mark.parametrize("space", sorted(suitezero.PUBLISHED))
+def test_published_batch_size_bounds_published_jacov(space):
+    """jacov = -sum(log(l + k) + 1/(l + k)) over the n eigenvalues of an n x n correlation
+    matrix, and log(x) + 1/x >= 1, so every value is <= -n; nearly uncorrelated Jacobians
+    come within a few units of it. The registered batch must be that n."""
+    src = suitezero.PUBLISHED[space]
+    if not all((BENCH / f).is_file() for f in src.files):
+        pytest.skip("benchdata missing")
+    j = suitezero.load_published(BENCH, space)["jacob_cov"]
+    j = j[j > -1e7]  # Suite-Zero writes -1e8 for a failed computation
+    n = src.batch_size
+    assert -n - 2 < j.max() <= -n
+
+
+def test_published_repeat_by_hand():
+    pub = pd.DataFrame({"x": [1.0, 2.0, 5.0, 4.0, 3.0, 9.0, 7.0, np.nan, 8.0, 0.0]},
+                       index=["a", "a", "b", "b", "c", "c", "d", "e", "e", "f"])
+    rho, n = suitezero.published_repeat(pub, "x")
+    # pairs (first, second key): a (1, 2), b (5, 4), c (3, 9); e has a NaN, d and f appear once
+    assert n == 3
+    assert rho == pytest.approx(stats.spearmanr([1, 5, 3], [2, 4, 9]).statistic)
+    assert np.isnan(suitezero.published_repeat(pub.iloc[[0, 2, 4]], "x")[0])
+
+
+@pytest.mark.skipif(not (BENCH / suitezero.NB101_FILE).is_file(), reason="benchdata missing")
+def test_nb101_published_values_of_one_cell_disagree():
+    """Keys of the NB101 file that prune to one cell were scored on different random
+    batches: their published epe_nas barely reproduce, params and flops do exactly."""
+    pub = suitezero.load_published(BENCH, "nb101")
+    rho = {c: suitezero.published_repeat(pub, c) for c in ("params", "flops", "epe_nas", "jacob_cov", "snip")}
+    assert {n for _, n in rho.values()} == {24}
+    assert rho["params"][0] == pytest.approx(1.0) and rho["flops"][0] == pytest.approx(1.0)
+    assert rho["epe_nas"][0] == pytest.approx(0.107, abs=1e-3)
+    assert rho["jacob_cov"][0] == pytest.approx(0.657, abs=1e-3)
+    assert rho["snip"][0] > 0.98
 
 
 def _population(n: int = 40) -> tuple[pd.DataFrame, pd.Series]:

@@ -9,9 +9,13 @@ correlation of
 - ours vs published (do the two implementations rank archs alike?),
 - ours vs the space's accuracy, and published vs the same accuracy (same rows),
 
-so that a disagreement with accuracy can be told apart from batch/init noise.
+so that a disagreement with accuracy can be told apart from batch/init noise. Where the
+published file holds several keys of one cell (NB101: keys that prune alike, each scored by
+Suite-Zero on its own random batch), the table adds the Spearman of the published values of
+two keys of the same cell: how far their own numbers reproduce, the ceiling for ours.
 All correlations are signed. Rows where ours or theirs is NaN are dropped and counted.
-Each space's published file, reader, accuracy and network size are one ``PUBLISHED`` entry.
+Each space's published file, reader, accuracy, network size and scoring batch are one
+``PUBLISHED`` entry.
 """
 
 from __future__ import annotations
@@ -93,23 +97,34 @@ def _load_nb301(root: Path) -> pd.DataFrame:
 class PublishedSource:
     """Suite-Zero's published proxies of one space: files (under the benchdata root), a
     loader (root -> one row per published arch/key, index ``arch_id``, columns ``spec``,
-    proxies under our names, ``acc`` in %), the accuracy's label and the scoring network."""
+    proxies under our names, ``acc`` in %), the accuracy's label, the batch size their
+    values were computed with and the scoring network.
+
+    The batch is read off the published ``jacov`` values: for a batch of n inputs whose
+    input Jacobians are nearly uncorrelated, -sum(log(l + k) + 1/(l + k)) over the n
+    eigenvalues of their correlation matrix is about -n. NB201's best values are -64.95
+    (batch 64); NB101's and NB301's all lie in [-32.33, -32.15] (batch 32, the default
+    ``--batch_size`` of the zero-cost benchmark scripts of NASLib's ``zerocost`` branch).
+    ``epe_nas`` agrees: NB101's published values average 460, ours at batch 64 2,041 (its
+    per-class sums grow with the square of the images per class).
+    """
 
     files: tuple[str, ...]
     load: Callable[[Path], pd.DataFrame]
     acc_label: str
+    batch_size: int
     model: dict = field(default_factory=dict)
 
 
 #: space -> its published Suite-Zero source
 PUBLISHED: dict[str, PublishedSource] = {
     "nb201": PublishedSource((PROXY_FILE, ACC_FILE), _load_nb201,
-                             "cifar10 test acc @200ep (seed mean) [v1_1]", {"C": 16, "N": 5}),
+                             "cifar10 test acc @200ep (seed mean) [v1_1]", 64, {"C": 16, "N": 5}),
     "nb101": PublishedSource((NB101_FILE,), _load_nb101, "cifar10 valid acc @108ep (seed single) "
-                             "[Suite-Zero NB101]", {"stem_channels": 128, "num_stacks": 3,
-                                                    "num_modules_per_stack": 3}),
+                             "[Suite-Zero NB101]", 32, {"stem_channels": 128, "num_stacks": 3,
+                                                        "num_modules_per_stack": 3}),
     "darts": PublishedSource((NB301_FILE,), _load_nb301, "cifar10 valid acc @100ep (seed mean) "
-                             "[Suite-Zero NB301 surrogate]", {"C": 32, "layers": 8, "auxiliary": False}),
+                             "[Suite-Zero NB301 surrogate]", 32, {"C": 32, "layers": 8, "auxiliary": False}),
 }
 
 
@@ -187,6 +202,22 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return rank_correlation("spearman", a, b)
 
 
+def published_repeat(published: pd.DataFrame, column: str) -> tuple[float, int]:
+    """Spearman between the published ``column`` of the first two keys of every arch that
+    the file holds more than once (NB101 keys pruning to one cell), and the number of such
+    archs whose two values are finite; (nan, 0) when no arch repeats."""
+    first = published.groupby(level=0).cumcount().to_numpy()
+    two = published[first < 2]
+    counts = two.index.value_counts()
+    two = two[two.index.isin(counts[counts == 2].index)].sort_index(kind="stable")
+    a = two[column].to_numpy(float)[0::2]
+    b = two[column].to_numpy(float)[1::2]
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3:
+        return float("nan"), int(ok.sum())
+    return _spearman(a[ok], b[ok]), int(ok.sum())
+
+
 def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     """Per proxy: Spearman(ours, published), Spearman(ours, acc), Spearman(published, acc).
 
@@ -194,12 +225,14 @@ def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFram
     :func:`load_published`, restricted to the archs ``ours`` holds (its index may repeat an
     arch, one row per published key). All three on the same rows (both values finite),
     ``n`` of them; ``n_nan_ours`` / ``n_nan_published`` count dropped rows. ``delta_acc``
-    = ours-vs-acc minus published-vs-acc.
+    = ours-vs-acc minus published-vs-acc. When an arch repeats in ``published`` the table
+    adds ``spearman_published_repeat`` and ``n_repeat`` (:func:`published_repeat`).
     """
     from trainfree.metrics import get_metric
 
     rows = []
     published = published[published.index.isin(ours.index)]
+    repeats = published.index.has_duplicates
     pairs = [(m, m) for m in COLUMN_MAP.values()] + list(VARIANTS.items())
     for metric, theirs in pairs:
         if metric not in ours.columns or theirs not in published.columns:
@@ -212,30 +245,36 @@ def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFram
         ok, _ = finite_pairs(*(both.iloc[:, i] for i in range(3)))
         o, p, a = (ok[c].to_numpy(float) for c in ("c0", "c1", "c2"))
         r_oa, r_pa = _spearman(o, a), _spearman(p, a)
-        rows.append({
+        row = {
             "metric": metric if metric == theirs else f"{metric} (vs {theirs})",
             "higher_is_better": get_metric(metric).higher_is_better,
             "spearman_ours_published": _spearman(o, p), "spearman_ours_acc": r_oa,
             "spearman_published_acc": r_pa, "delta_acc": r_oa - r_pa, "n": len(ok),
             "n_nan_ours": n_nan_o, "n_nan_published": n_nan_p,
-        })
+        }
+        if repeats:
+            row["spearman_published_repeat"], row["n_repeat"] = published_repeat(published, theirs)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
 def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike | None = None,
-                   batch_size: int = 64, out_csv: str | os.PathLike | None = None,
+                   batch_size: int | None = None, out_csv: str | os.PathLike | None = None,
                    out_md: str | os.PathLike | None = None,
                    scores_out: str | os.PathLike | None = None,
                    device: str = "cpu", progress: bool = True, chunk: int = 20, space: str = "nb201",
                    model_kwargs: dict | None = None) -> pd.DataFrame:
     """Sample ``n`` published archs (NB101: keys) of ``space`` with ``seed`` (all when n >= them),
-    score them, and write the validation table.
+    score them on ``batch_size`` images (None: the batch of the published values), and write
+    the validation table.
 
     Scores are computed in chunks of ``chunk`` archs and saved to ``scores_out`` after
     each, so an interrupted run resumes where it stopped. Writes ``out_csv`` / ``out_md`` (markdown with sample size, seed and runtime) and the
     tidy scores to ``scores_out`` (CSV) when given. Returns the table.
     """
     root = Path(bench_root) if bench_root is not None else default_bench_root()
+    theirs = published_source(space).batch_size
+    batch_size = theirs if batch_size is None else batch_size
     pub = sample_rows(load_published(root, space), n, seed)
     specs = pub.spec.groupby(level=0).first()
     archs = sorted(specs.index)
@@ -276,7 +315,7 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
     if out_md is not None:
         head = (f"Validation against NAS-Bench-Suite-Zero ({space}, CIFAR-10): {len(pub)} published rows "
                 f"({len(archs)} distinct archs) sampled with seed {seed}, our batch = {batch_size} CIFAR-10 "
-                f"training images, accuracy = {published_source(space).acc_label}. Scoring time {seconds:.0f} s for {len(todo)} archs "
+                f"training images (published values: batch {theirs}), accuracy = {published_source(space).acc_label}. Scoring time {seconds:.0f} s for {len(todo)} archs "
                 f"({seconds_per_arch:.2f} s/arch, all {scores.metric.nunique()} metrics, {device}).\n\n")
         write_text(out_md, head + to_markdown(table))
     table.attrs["seconds"] = seconds
@@ -284,4 +323,4 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
 
 
 __all__ = ["COLUMN_MAP", "EXTRA_METRICS", "PUBLISHED", "VARIANTS", "PublishedSource", "default_bench_root",
-           "load_published", "published_files", "published_source", "run_validation", "sample_archs", "sample_rows", "score_sample", "to_markdown", "validation_table", "wide_scores"]
+           "load_published", "published_files", "published_repeat", "published_source", "run_validation", "sample_archs", "sample_rows", "score_sample", "to_markdown", "validation_table", "wide_scores"]

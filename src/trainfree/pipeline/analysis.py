@@ -106,13 +106,14 @@ def suitezero(cfg: dict, out_csv: str, scores_csv: str, cache: str, device: str 
 
     v = cfg["suitezero"]
     space = v.get("space", "nb201")
-    table = run_validation(v["n"], v["seed"], bench_root=v.get("bench_root"), batch_size=v["batch_size"],
+    batch = v.get("batch_size") or published_source(space).batch_size
+    table = run_validation(v["n"], v["seed"], bench_root=v.get("bench_root"), batch_size=batch,
                            out_csv=out_csv, out_md=str(Path(out_csv).with_suffix(".md")),
                            scores_out=cache, device=device, space=space, model_kwargs=v.get("model") or None)
     n = int(table.n.max()) if len(table) else 0
     write_table(table, out_csv, caption=(
         f"Ours vs NAS-Bench-Suite-Zero published proxies: up to {n} {space} rows of {v['n']} drawn "
-        f"(seed {v['seed']}), batch {v['batch_size']}; accuracy = {published_source(space).acc_label}"))
+        f"(seed {v['seed']}), batch {batch} (published: {published_source(space).batch_size}); accuracy = {published_source(space).acc_label}"))
     write_csv(pd.read_csv(cache), scores_csv)
     return table
 
