@@ -169,6 +169,41 @@ def test_network_forward_every_op_both_strides():
         darts.build_model(V2, N=5)
 
 
+def test_naslib_nb301_graph_options():
+    """edge_affine=False / pool_bn=True rebuild NASLib's NB301 graph: same wiring and
+    stem/preprocessing, edge BNs without affine weights, a non-affine BN after each pool."""
+    every = (("max_pool_3x3", 0), ("avg_pool_3x3", 1), ("skip_connect", 0), ("sep_conv_3x3", 1),
+             ("sep_conv_5x5", 2), ("dil_conv_3x3", 1), ("dil_conv_5x5", 3), ("none", 0))
+    g = darts.Genotype(every, (2, 3, 4, 5), every, (2, 3, 4, 5))
+    ours = darts.build_model(g, C=4, layers=3)
+    nas = darts.build_model(g, C=4, layers=3, edge_affine=False, pool_bn=True)
+    for m in (ours, nas):
+        assert m(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    pool = nas.cells[0]._ops[0]
+    assert isinstance(pool[0], nn.MaxPool2d) and isinstance(pool[1], nn.BatchNorm2d) and not pool[1].affine
+    assert isinstance(ours.cells[0]._ops[0], nn.MaxPool2d)
+    edge_bn = [b for c in nas.cells for op in c._ops for b in op.modules() if isinstance(b, nn.BatchNorm2d)]
+    assert edge_bn and not any(b.affine for b in edge_bn)
+    assert all(b.affine for c in nas.cells for b in (c.preprocess0.modules()) if isinstance(b, nn.BatchNorm2d))
+    # the parameters differ by exactly the affine weights of the edge BNs of our network
+    ours_edge = sum(p.numel() for c in ours.cells for op in c._ops for b in op.modules()
+                    if isinstance(b, nn.BatchNorm2d) for p in b.parameters())
+    assert darts.count_params(ours) - darts.count_params(nas) == ours_edge > 0
+    # same seed, same weights: a BN after the pools changes the function (V2's reduce cell
+    # pools), dropping the edge BNs' affine weights does not (they start at weight 1, bias 0)
+    torch.manual_seed(0)
+    a = darts.build_model(V2, C=4, layers=2, edge_affine=False)
+    torch.manual_seed(0)
+    b = darts.build_model(V2, C=4, layers=2, edge_affine=False, pool_bn=True)
+    x = torch.randn(2, 3, 32, 32)
+    assert not torch.equal(a(x), b(x))
+    torch.manual_seed(0)
+    c = darts.build_model(V2, C=4, layers=2)
+    torch.manual_seed(0)
+    d = darts.build_model(V2, C=4, layers=2, edge_affine=False)
+    assert torch.allclose(c(x), d(x))
+
+
 # --------------------------------------------------------------------------- ground truth
 
 

@@ -93,6 +93,12 @@ def _load_nb301(root: Path) -> pd.DataFrame:
     return out
 
 
+def _naslib_nb301() -> dict:
+    from trainfree.spaces.darts import NASLIB_NB301_KWARGS
+
+    return dict(NASLIB_NB301_KWARGS)
+
+
 @dataclass(frozen=True)
 class PublishedSource:
     """Suite-Zero's published proxies of one space: files (under the benchdata root), a
@@ -124,7 +130,7 @@ PUBLISHED: dict[str, PublishedSource] = {
                              "[Suite-Zero NB101]", 32, {"stem_channels": 128, "num_stacks": 3,
                                                         "num_modules_per_stack": 3}),
     "darts": PublishedSource((NB301_FILE,), _load_nb301, "cifar10 valid acc @100ep (seed mean) "
-                             "[Suite-Zero NB301 surrogate]", 32, {"C": 32, "layers": 8, "auxiliary": False}),
+                             "[Suite-Zero NB301 surrogate]", 32, _naslib_nb301()),
 }
 
 

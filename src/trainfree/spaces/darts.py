@@ -49,7 +49,11 @@ and ``2 * layers // 3``; preprocessing ReLUConvBN 1x1 of both inputs, Factorized
 input 0 after a reduction; every op including ``none`` (zeros of the right shape, kept in
 the autograd graph) and the stride-2 variants (``skip_connect`` -> FactorizedReduce);
 BN affine everywhere (``affine=True`` as in ``model.py``); global average pool and a
-linear classifier. ``drop_path_prob`` is 0 (off) unless a training loop sets it; the
+linear classifier. Two options rebuild the NB301 graph of NASLib (2022), the network on
+which NAS-Bench-Suite-Zero computed its NB301 proxies: ``edge_affine=False`` drops the
+affine weights of the BatchNorms inside cell edges (sep/dil convs, the stride-2 skip), and
+``pool_bn=True`` puts a BatchNorm without affine weights after each pooling edge. Stem,
+preprocessing, cell wiring, concatenation and classifier are the same in both. ``drop_path_prob`` is 0 (off) unless a training loop sets it; the
 auxiliary head (after cell ``2 * layers // 3``, official ``AuxiliaryHeadCIFAR``) exists
 only with ``auxiliary=True``; in train mode its logits are kept in ``model.logits_aux``
 and ``forward`` still returns the main logits. All ReLUs are out-of-place, so forward
@@ -63,9 +67,9 @@ containing ``auxiliary``); DARTS-V2 at C=36, 20 layers gives 3,349,342 = the pub
 ``params`` that NAS-Bench-Suite-Zero publishes for NB301 archs were counted on NASLib's
 NB301 graph as it was in 2022 (channels 32/64/128 = C=32, 8 cells, no auxiliary head)
 whose edge ops use BatchNorm *without* affine weights: ``nb301_param_count(arch)`` =
-``count_params`` of ``build_model(arch, C=32, layers=8)`` minus the BN affine weights
-inside cell edges, and it equals their ``params`` x 1e6 exactly for all 362 shared archs
-(the official count with affine edge BN is 0.5-1.2 % higher).
+``count_params`` of ``build_model(arch, C=32, layers=8, edge_affine=False)``, and it
+equals their ``params`` x 1e6 exactly for all 362 shared archs (the official count with
+affine edge BN is 0.5-1.2 % higher).
 """
 
 from __future__ import annotations
@@ -90,7 +94,9 @@ COMPACT_OPS: tuple[str, ...] = ("max_pool_3x3", "avg_pool_3x3", "skip_connect", 
 N_NODES = 4
 CONCAT: tuple[int, ...] = (2, 3, 4, 5)
 FIELDS: tuple[str, ...] = ("normal", "normal_concat", "reduce", "reduce_concat")
-MODEL_DEFAULTS: dict = {"C": 16, "layers": 8, "auxiliary": False}
+MODEL_DEFAULTS: dict = {"C": 16, "layers": 8, "auxiliary": False, "edge_affine": True, "pool_bn": False}
+#: NASLib's NB301 graph, on which NAS-Bench-Suite-Zero computed its NB301 proxies
+NASLIB_NB301_KWARGS: dict = {"C": 32, "layers": 8, "auxiliary": False, "edge_affine": False, "pool_bn": True}
 #: NAS-Bench-301's training network (the ``params`` of Suite-Zero count it without the auxiliary head)
 NB301_KWARGS: dict = {"C": 32, "layers": 8, "auxiliary": True}
 DARTS_V2 = ("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), "
@@ -345,28 +351,28 @@ class ReLUConvBN(_SeqOp):
 class DilConv(_SeqOp):
     """ReLU -> depthwise dilated conv -> 1x1 conv -> BN (``dil_conv_kxk``, dilation 2)."""
 
-    def __init__(self, c: int, k: int, stride: int, padding: int, dilation: int):
+    def __init__(self, c: int, k: int, stride: int, padding: int, dilation: int, affine: bool = True):
         super().__init__()
         self.op = nn.Sequential(nn.ReLU(inplace=False),
                                 nn.Conv2d(c, c, k, stride=stride, padding=padding, dilation=dilation,
                                           groups=c, bias=False),
                                 nn.Conv2d(c, c, 1, bias=False),
-                                nn.BatchNorm2d(c))
+                                nn.BatchNorm2d(c, affine=affine))
 
 
 class SepConv(_SeqOp):
     """Two stacked (ReLU, depthwise kxk, 1x1, BN) blocks, stride on the first (``sep_conv_kxk``)."""
 
-    def __init__(self, c: int, k: int, stride: int, padding: int):
+    def __init__(self, c: int, k: int, stride: int, padding: int, affine: bool = True):
         super().__init__()
         self.op = nn.Sequential(nn.ReLU(inplace=False),
                                 nn.Conv2d(c, c, k, stride=stride, padding=padding, groups=c, bias=False),
                                 nn.Conv2d(c, c, 1, bias=False),
-                                nn.BatchNorm2d(c),
+                                nn.BatchNorm2d(c, affine=affine),
                                 nn.ReLU(inplace=False),
                                 nn.Conv2d(c, c, k, stride=1, padding=padding, groups=c, bias=False),
                                 nn.Conv2d(c, c, 1, bias=False),
-                                nn.BatchNorm2d(c))
+                                nn.BatchNorm2d(c, affine=affine))
 
 
 class Zero(nn.Module):
@@ -385,38 +391,39 @@ class Zero(nn.Module):
 class FactorizedReduce(nn.Module):
     """ReLU, two 1x1 stride-2 convs on pixel grids offset by one, concatenated, BN: halves H, W."""
 
-    def __init__(self, c_in: int, c_out: int):
+    def __init__(self, c_in: int, c_out: int, affine: bool = True):
         super().__init__()
         if c_out % 2:
             raise TrainfreeError(f"FactorizedReduce needs an even number of output channels, got {c_out}")
         self.relu = nn.ReLU(inplace=False)
         self.conv_1 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
         self.conv_2 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
-        self.bn = nn.BatchNorm2d(c_out)
+        self.bn = nn.BatchNorm2d(c_out, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(x)
         return self.bn(torch.cat([self.conv_1(x), self.conv_2(x[:, :, 1:, 1:])], dim=1))
 
 
-def make_op(op: str, c: int, stride: int) -> nn.Module:
-    """One cell edge on ``c`` channels with ``stride`` 1 or 2."""
+def make_op(op: str, c: int, stride: int, affine: bool = True, pool_bn: bool = False) -> nn.Module:
+    """One cell edge on ``c`` channels with ``stride`` 1 or 2 (``affine``: the edge's BNs have
+    affine weights; ``pool_bn``: pooling is followed by a BN without them, as in NASLib)."""
     if op == "none":
         return Zero(stride)
-    if op == "max_pool_3x3":
-        return nn.MaxPool2d(3, stride=stride, padding=1)
-    if op == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
+    if op in ("max_pool_3x3", "avg_pool_3x3"):
+        pool = (nn.MaxPool2d(3, stride=stride, padding=1) if op == "max_pool_3x3"
+                else nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False))
+        return nn.Sequential(pool, nn.BatchNorm2d(c, affine=False)) if pool_bn else pool
     if op == "skip_connect":
-        return nn.Identity() if stride == 1 else FactorizedReduce(c, c)
+        return nn.Identity() if stride == 1 else FactorizedReduce(c, c, affine)
     if op == "sep_conv_3x3":
-        return SepConv(c, 3, stride, 1)
+        return SepConv(c, 3, stride, 1, affine)
     if op == "sep_conv_5x5":
-        return SepConv(c, 5, stride, 2)
+        return SepConv(c, 5, stride, 2, affine)
     if op == "dil_conv_3x3":
-        return DilConv(c, 3, stride, 2, 2)
+        return DilConv(c, 3, stride, 2, 2, affine)
     if op == "dil_conv_5x5":
-        return DilConv(c, 5, stride, 4, 2)
+        return DilConv(c, 5, stride, 4, 2, affine)
     raise TrainfreeError(f"unknown DARTS op {op!r}; choose one of {', '.join(OPS)}")
 
 
@@ -434,7 +441,8 @@ class Cell(nn.Module):
     """One DARTS cell: (s0, s1) of shapes (B, c_pp, H', W'), (B, c_prev, H, W) ->
     (B, len(concat) * c, H / (2 if reduction else 1), ...)."""
 
-    def __init__(self, g: Genotype, c_pp: int, c_prev: int, c: int, reduction: bool, reduction_prev: bool):
+    def __init__(self, g: Genotype, c_pp: int, c_prev: int, c: int, reduction: bool, reduction_prev: bool,
+                 edge_affine: bool = True, pool_bn: bool = False):
         super().__init__()
         self.reduction = reduction
         self.preprocess0 = FactorizedReduce(c_pp, c) if reduction_prev else ReLUConvBN(c_pp, c, 1, 1, 0)
@@ -443,7 +451,8 @@ class Cell(nn.Module):
         self.concat = tuple(g.reduce_concat if reduction else g.normal_concat)
         self.multiplier = len(self.concat)
         self.indices = tuple(i for _, i in edges)
-        self._ops = nn.ModuleList(make_op(op, c, 2 if reduction and i < 2 else 1) for op, i in edges)
+        self._ops = nn.ModuleList(make_op(op, c, 2 if reduction and i < 2 else 1, edge_affine, pool_bn)
+                                  for op, i in edges)
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor, drop_prob: float = 0.0) -> torch.Tensor:
         states = [self.preprocess0(s0), self.preprocess1(s1)]
@@ -484,7 +493,7 @@ class NetworkCIFAR(nn.Module):
     """DARTS's CIFAR network: (B, 3, H, W) -> logits (B, num_classes)."""
 
     def __init__(self, arch: object, C: int = 16, layers: int = 8, auxiliary: bool = False,
-                 num_classes: int = 10):
+                 num_classes: int = 10, edge_affine: bool = True, pool_bn: bool = False):
         super().__init__()
         if not (isinstance(C, int) and C >= 1 and isinstance(layers, int) and layers >= 1):
             raise TrainfreeError(f"DARTS network needs integers C >= 1 and layers >= 1, got C={C!r}, "
@@ -506,7 +515,7 @@ class NetworkCIFAR(nn.Module):
             reduction = i in (layers // 3, 2 * layers // 3)
             if reduction:
                 c_curr *= 2
-            cell = Cell(g, c_pp, c_prev, c_curr, reduction, reduction_prev)
+            cell = Cell(g, c_pp, c_prev, c_curr, reduction, reduction_prev, edge_affine, pool_bn)
             reduction_prev = reduction
             self.cells.append(cell)
             c_pp, c_prev = c_prev, cell.multiplier * c_curr
@@ -530,8 +539,9 @@ class NetworkCIFAR(nn.Module):
 def build_model(arch: object, num_classes: int = 10, **kwargs) -> NetworkCIFAR:
     """DARTS ``NetworkCIFAR`` for ``arch`` (any accepted form) with default PyTorch init.
 
-    Keyword options and defaults: ``MODEL_DEFAULTS`` (C=16, layers=8, auxiliary=False);
-    DARTS's own evaluation network is C=36, layers=20, NB301's C=32, layers=8, auxiliary.
+    Keyword options and defaults: ``MODEL_DEFAULTS`` (C=16, layers=8, auxiliary=False,
+    edge_affine=True, pool_bn=False); DARTS's own evaluation network is C=36, layers=20,
+    NB301's C=32, layers=8, auxiliary; NASLib's NB301 graph ``NASLIB_NB301_KWARGS``.
     """
     unknown = sorted(set(kwargs) - set(MODEL_DEFAULTS))
     if unknown:
@@ -553,7 +563,4 @@ def nb301_param_count(arch: object) -> int:
     The C=32, 8-layer network without auxiliary head and without the affine weights of
     the BatchNorms inside cell edges (NASLib's edge ops use ``affine=False``).
     """
-    model = build_model(arch, C=NB301_KWARGS["C"], layers=NB301_KWARGS["layers"], auxiliary=False)
-    edge_bn = sum(p.numel() for cell in model.cells for op in cell._ops for m in op.modules()
-                  if isinstance(m, nn.BatchNorm2d) for p in m.parameters())
-    return count_params(model) - edge_bn
+    return count_params(build_model(arch, **NASLIB_NB301_KWARGS))
