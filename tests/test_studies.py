@@ -121,12 +121,17 @@ def test_tiny_darts_study_each_target_on_its_archs(tmp_path):
     gt = pd.read_parquet(out / "ground_truth.parquet")
     corr = pd.read_csv(out / "tables" / "correlations.csv")
     abl = pd.read_csv(out / "tables" / "das_ablation.csv")
+    text = (out / "summary.md").read_text()
     assert corr.ground_truth.nunique() == 2 and abl.ground_truth.nunique() == 2
     # each target is correlated on the sampled archs that have it
     for tag, ep in (("NB301", 100), ("SWAP", 200)):
         have = set(gt[(gt.epochs == ep) & (gt.field == "acc")].arch_id) & set(smp.arch_id)
         n = corr[corr.ground_truth.str.contains(tag) & (corr.metric == "params")].n.iloc[0]
         assert n == len(have) and 0 < n < 12
+        # the summary lists each target's correlations with that target's n
+        head, = [c for c in text.split("at initialisation vs **")[1:] if c.split("**")[0].endswith(f"[{tag}]")]
+        block = head.split("\n\n")[1]
+        assert "- params: τ = " in block and f"n = {n}," in block
     # no registered published numbers for the DARTS space: no paper-vs-ours table
     assert not (out / "tables" / "paper_vs_ours.csv").exists()
 

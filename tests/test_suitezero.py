@@ -116,3 +116,22 @@ def test_heatmap_writes_pdf_and_png(tmp_path):
     paths = correlation_heatmap(unify.metric_matrix(wide), tmp_path / "fig" / "matrix.pdf", title="t")
     assert [p.suffix for p in paths] == [".pdf", ".png"]
     assert all(p.is_file() and p.stat().st_size > 1000 for p in paths)
+
+
+@needs_bench
+def test_self_repeat_tool_on_nb201():
+    """tools/suitezero_self_repeat.py: params is an architecture fact, so its two seeds agree
+    exactly and both rank as the published values; an init-dependent proxy gets its own row."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parents[1] / "tools" / "suitezero_self_repeat.py"
+    r = subprocess.run([sys.executable, str(tool), "--space", "nb201", "--archs", "5",
+                        "--metrics", "params,l2_norm"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = {ln.split("|")[1].strip(" `"): [float(c) for c in ln.split("|")[2:5]]
+            for ln in r.stdout.splitlines() if ln.startswith("| `")}
+    assert "nb201: 5 archs, batch 64, seeds 0 and 1" in r.stdout
+    assert rows["params"] == [1.0, 1.0, 1.0]
+    assert set(rows) == {"params", "l2_norm"} and all(-1 <= v <= 1 for v in rows["l2_norm"])

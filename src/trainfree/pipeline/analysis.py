@@ -190,12 +190,12 @@ def summary(cfg: dict, tables: dict[str, str], out_md: str) -> str:
     lines = [f"# Summary: study `{cfg['study']}`", ""]
     if "correlations" in tables:
         t = pd.read_csv(tables["correlations"])
-        primary = t.ground_truth.iloc[0]
-        lines += [f"Signed Kendall τ-b [95% bootstrap CI] and Spearman ρ at initialisation vs **{primary}**:", ""]
-        for r in t[t.ground_truth == primary].itertuples():
-            lines.append(f"- {r.metric}: τ = {_fmt(r.kendall)} [{_fmt(r.kendall_lo)}, {_fmt(r.kendall_hi)}], "
-                         f"ρ = {_fmt(r.spearman)}, n = {r.n}, {r.n_nan} NaN")
-        lines.append("")
+        for gt_label, block in t.groupby("ground_truth", sort=False):  # every target of the study
+            lines += [f"Signed Kendall τ-b [95% bootstrap CI] and Spearman ρ at initialisation vs **{gt_label}**:", ""]
+            for r in block.itertuples():
+                lines.append(f"- {r.metric}: τ = {_fmt(r.kendall)} [{_fmt(r.kendall_lo)}, {_fmt(r.kendall_hi)}], "
+                             f"ρ = {_fmt(r.spearman)}, n = {r.n}, {r.n_nan} NaN")
+            lines.append("")
     if "das_ablation" in tables:
         t = pd.read_csv(tables["das_ablation"])
         for gt_label, block in t.groupby("ground_truth", sort=False):
