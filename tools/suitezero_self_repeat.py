@@ -14,8 +14,9 @@ values.
     python tools/suitezero_self_repeat.py --space darts --archs 60 --seeds 0 1 \\
         --scores results/suitezero_darts/suitezero_scores.csv
 
-``--scores``: a scores CSV of an agreement run (seed 0); the archs it already holds at the first
-seed and the published batch are read from it instead of being scored again.
+``--scores``: a scores CSV of an agreement run (seed 0); the archs it holds with every requested
+proxy, at the first seed, the published batch and the current code, are read from it instead of
+being scored again.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pandas as pd
 from trainfree.analysis import suitezero as sz
 from trainfree.analysis.tidy import wide_scores
 from trainfree.analysis.correlation import rank_correlation
+from trainfree.io import package_hash
 
 NOISY = ("jacob_cov", "epe_nas", "grasp", "plain", "fisher", "snip", "grad_norm")
 
@@ -46,13 +48,19 @@ def main() -> None:
     specs = pub.spec.groupby(level=0).first()
     archs = sorted(specs.index)
     names = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    # the key under which the agreement run caches its scores: rows of other code are scored anew
+    code = package_hash("metrics", "spaces", "data", "analysis/suitezero.py")
     wides = []
     for i, seed in enumerate(args.seeds):
         have = pd.DataFrame()
         if i == 0 and args.scores:
             have = pd.read_csv(args.scores)
             have = have[(have.seed == seed) & (have.batch_size == src.batch_size)
-                        & have.arch_id.isin(archs) & have.metric.isin(names)]
+                        & have.arch_id.isin(archs) & have.metric.isin(names)
+                        & (have.get("code", pd.Series("", index=have.index)).astype(str) == code)]
+            # an arch is reused only when it has every requested proxy
+            complete = have.groupby("arch_id").metric.nunique()
+            have = have[have.arch_id.isin(complete[complete == len(names)].index)]
         todo = [a for a in archs if have.empty or a not in set(have.arch_id)]
         parts = [have] if not have.empty else []
         if todo:
