@@ -211,7 +211,7 @@ def load_pth(path: str | Path, *, trusted: bool = False) -> dict:
         with torch.serialization.safe_globals(_safe_globals()):
             data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        m = re.search(r"Unsupported global: GLOBAL (\S+)", str(e))
+        m = re.search(r"GLOBAL (\S+)", str(e))  # "Unsupported global" or "unsupported GLOBAL ... blocked"
         if m is None:
             raise TrainfreeError(f"cannot read {str(path)!r}: not a torch-saved file; replace it") from None
         if not trusted:
@@ -221,8 +221,9 @@ def load_pth(path: str | Path, *, trusted: bool = False) -> dict:
             ) from None
         data = torch.load(path, map_location="cpu", weights_only=False)
     except (RuntimeError, OSError, EOFError) as e:
+        msg = str(e).splitlines()[0][:200] if str(e).strip() else "empty or truncated file"
         raise TrainfreeError(f"cannot read {str(path)!r} as a torch file ({e.__class__.__name__}: "
-                             f"{str(e).splitlines()[0][:200]}); replace the file") from None
+                             f"{msg}); replace the file") from None
     if not isinstance(data, dict) or not {"meta_archs", "arch2infos"} <= set(data):
         raise TrainfreeError(f"{str(path)!r} is not a NAS-Bench-201 file (needs keys meta_archs, arch2infos)")
     return data

@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from trainfree.data.npz import load_batch, load_npz
 from trainfree.data.safe_pickle import load_pickle
 from trainfree.errors import TrainfreeError
 from trainfree.io import atomic_path
@@ -263,23 +264,46 @@ def _imagenet16(root: Path, keep: int = IMAGENET16_CLASSES) -> Dataset:
 
 # ---------------------------------------------------------------------------- npz
 
-def _npz(path: Path) -> Dataset:
+def _npz(path: Path, name: str = "npz") -> Dataset:
+    """The npz source, checked: images uint8 NHWC (3 channels, same H, W), labels 1-D integers,
+    one per image, in 0..K-1 (K = the named dataset's classes; for ``npz`` every class
+    0..max must have a training image, so one stray label cannot add classes)."""
     if not path.is_file():
         raise TrainfreeError(
             f"npz dataset file {str(path)!r} does not exist; pass --data-root with the path of "
             f"an .npz holding x_train, y_train, x_test, y_test (NHWC uint8)"
         )
-    try:
-        z = np.load(path)
-        arrays = [z[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-    except KeyError as e:
-        raise TrainfreeError(f"{str(path)!r} lacks key {e}; an npz dataset needs x_train, y_train, x_test, y_test") from None
-    except Exception as e:  # corrupt archive
-        raise TrainfreeError(f"cannot read npz dataset {str(path)!r} ({e}); replace the file") from None
-    xtr, ytr, xte, yte = arrays
+    fix = "an npz dataset holds x_train, y_train, x_test, y_test (images NHWC uint8, labels 0..K-1)"
+    z = load_npz(path, ("x_train", "y_train", "x_test", "y_test"), what="npz dataset", fix=fix)
+    xtr, ytr, xte, yte = z["x_train"], z["y_train"], z["x_test"], z["y_test"]
     for x in (xtr, xte):
         if x.ndim != 4 or x.shape[-1] != 3 or x.dtype != np.uint8:
             raise TrainfreeError(f"{str(path)!r}: images must be uint8 NHWC with 3 channels, got {x.dtype} {x.shape}")
+    if xtr.shape[1:] != xte.shape[1:]:
+        raise TrainfreeError(f"{str(path)!r}: x_train images are {xtr.shape[1:3]} but x_test images "
+                             f"{xte.shape[1:3]}; both splits need images of one size")
+    for key, x, y in (("train", xtr, ytr), ("test", xte, yte)):
+        if y.ndim != 1 or y.dtype.kind not in "iu":
+            raise TrainfreeError(f"{str(path)!r}: y_{key} must be a 1-D integer array of labels, got {y.dtype} "
+                                 f"{y.shape}")
+        if len(y) != len(x):
+            raise TrainfreeError(f"{str(path)!r}: y_{key} has {len(y)} labels for {len(x)} images in x_{key}; "
+                                 f"give one label per image")
+    if len(ytr) == 0:
+        raise TrainfreeError(f"{str(path)!r}: x_train holds no image; an npz dataset needs training images")
+    known = num_classes(name)
+    labels = np.concatenate([ytr, yte]).astype(np.int64)
+    lo, hi = int(labels.min()), int(labels.max())
+    if known is not None and (lo < 0 or hi >= known):
+        raise TrainfreeError(f"{str(path)!r}: labels range {lo}..{hi} but {name} has classes 0..{known - 1}; "
+                             f"fix the labels or use the matching dataset name")
+    if known is None:
+        missing = np.setdiff1d(np.arange(hi + 1), ytr.astype(np.int64))
+        if lo < 0 or len(missing):
+            shown = ", ".join(str(int(c)) for c in missing[:5]) + (" ..." if len(missing) > 5 else "")
+            why = f"negative label {lo}" if lo < 0 else f"classes {shown} of 0..{hi} have no training image"
+            raise TrainfreeError(f"{str(path)!r}: labels must be 0..K-1 with every class in y_train ({why}); "
+                                 f"fix the labels")
     return Dataset(path.stem, xtr, ytr.astype(np.int64), xte, yte.astype(np.int64))
 
 
@@ -377,7 +401,7 @@ def load_dataset(name: str, root: str | os.PathLike | None = None) -> Dataset:
     name = canonical_name(name)
     path = Path(root) if root is not None else None
     if path is not None and path.suffix == ".npz":
-        return _npz(path)
+        return _npz(path, name)
     if name == "digits":
         return _digits()
     if name in ("cifar10", "cifar100", "cifar10-valid", "ImageNet16-120"):
@@ -433,8 +457,8 @@ def scoring_batch(
         tag = hashlib.sha256(key.encode()).hexdigest()[:12]
         cache = Path(cache_dir) / f"batch_{name}_b{batch_size}_s{seed}_{tag}.npz"
         if cache.is_file():
-            z = np.load(cache)
-            return torch.from_numpy(z["x"]), torch.from_numpy(z["y"])
+            x, y = load_batch(cache, fix=f"delete {cache} to draw the batch again")
+            return torch.from_numpy(x), torch.from_numpy(y)
     ds = load_dataset(name, root)
     if batch_size > len(ds.y_train):
         raise TrainfreeError(f"batch size {batch_size} exceeds the {len(ds.y_train)} training images of {name}")

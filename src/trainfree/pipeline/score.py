@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import torch
 
+from trainfree.data.npz import load_batch
 from trainfree.io import read_parquet, write_parquet
 from trainfree.metrics import score_archs
 from trainfree.pipeline.common import gather, model_kwargs, shard_of, train_tensors
@@ -27,8 +27,8 @@ def score_shard(cfg: dict, sample_path: str, batch_path: str, fast_steps: int, s
     part = shard_of(read_parquet(sample_path), shard, n_shards)
     # build from ``spec`` (rebuilds in this process; NB101's id is a one-way hash)
     archs = (part.spec if "spec" in part else part.arch_id).tolist()
-    z = np.load(batch_path)
-    batch = (torch.from_numpy(z["x"]), torch.from_numpy(z["y"]))
+    x, y = load_batch(batch_path)
+    batch = (torch.from_numpy(x), torch.from_numpy(y))
     fast = None
     if fast_steps > 0:
         xtr, ytr, _, _ = train_tensors(cfg)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -235,9 +236,34 @@ def checkpoint_name(epoch: int) -> str:
     return f"epoch_{epoch:03d}.pt"
 
 
-def load_state(path: str | Path) -> dict:
-    """A checkpoint or resume file (tensors on the CPU)."""
-    return torch.load(path, map_location="cpu", weights_only=False)
+def load_state(path: str | Path, fix: str = "replace the DTB folder with a trusted copy or rebuild it") -> dict:
+    """A checkpoint or resume file (tensors on the CPU), read without running code from it.
+
+    The file is read by torch's ``weights_only`` unpickler: tensors, containers, numbers
+    and strings only, which is all a checkpoint written by :func:`train_job` holds. A file
+    that names any other object (a function, a class) is refused before anything from it
+    runs, as is a file that is not a torch checkpoint; ``fix`` ends the one-line message.
+    """
+    import pickle
+
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        m = re.search(r"GLOBAL (\S+)", str(e))
+        if m:
+            raise TrainfreeError(f"{path}: refusing to load the object {m.group(1)} (a checkpoint holds only "
+                                 f"tensors, numbers and strings); {fix}") from None
+        why = re.search(r"WeightsUnpickler error:\s*(\S[^\n]*)", str(e))
+        raise TrainfreeError(f"cannot read {path} as a torch checkpoint (UnpicklingError: "
+                             f"{why.group(1)[:200] if why else 'not a torch file'}); {fix}") from None
+    except Exception as e:  # empty, truncated or foreign file: one line, no traceback
+        msg = str(e).splitlines()[0][:200] if str(e) else ""
+        raise TrainfreeError(f"cannot read {path} as a torch checkpoint ({e.__class__.__name__}: {msg}); "
+                             f"{fix}") from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise TrainfreeError(f"{path} is not a trainfree checkpoint (no 'model' entry); {fix}")
+    return state
 
 
 def train_job(arch_id: str, spec: str, space: str, model_kwargs: dict, data: DTBData, protocol: Protocol,
@@ -262,7 +288,8 @@ def train_job(arch_id: str, spec: str, space: str, model_kwargs: dict, data: DTB
     opt, sched = sgd_cosine(model, sgd, protocol.epochs * steps)
     rows: list[tuple] = []
     elapsed, start, resumed_from = 0.0, 1, None
-    state = load_state(resume_path) if resume_path.is_file() else None
+    state = load_state(resume_path, f"delete {resume_path} to train the arch from epoch 0") \
+        if resume_path.is_file() else None
     if state is not None and state.get("digest") == protocol.digest() and state.get("arch_id") == arch_id:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])

@@ -26,6 +26,7 @@ from trainfree.training.dtb import build, checkpoint_name, file_sha256, load_sta
 
 DTB_VERSION = "1.0"
 MANIFEST = "manifest.json"
+MANIFEST_MAX_BYTES = 64 << 20  # a manifest of 10^5 checkpoints is ~20 MB
 
 
 def _atomic_text(path: Path, text: str) -> None:
@@ -91,8 +92,8 @@ class DTB:
         self.space: str = manifest["space"]
         self.protocol: dict = manifest["protocol"]
         self.checkpoint_epochs: list[int] = [int(e) for e in self.protocol["checkpoint_epochs"]]
-        self.states = pd.read_csv(path / "states.csv")
-        self.archs = pd.read_csv(path / "archs.csv")
+        self.states = _table(path / "states.csv", ("arch_id", "epoch", "split", "loss", "acc", "seconds"))
+        self.archs = _table(path / "archs.csv", ("arch_index", "arch_id", "spec", "checkpoint_dir"))
         self._by_id = {a: i for i, a in enumerate(self.archs.arch_id)}
 
     def __repr__(self) -> str:
@@ -139,6 +140,21 @@ class DTB:
         return model.to(device).eval()
 
 
+def _table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A DTB table, its columns checked; any failure is one line naming the file."""
+    try:
+        df = pd.read_csv(path)
+    except Exception as e:  # not CSV, binary, empty
+        msg = str(e).splitlines()[0][:200] if str(e) else ""
+        raise TrainfreeError(f"cannot read DTB table {path} ({e.__class__.__name__}: {msg}); restore it or "
+                             f"rebuild the DTB") from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise TrainfreeError(f"DTB table {path} lacks column(s) {', '.join(missing)} (it needs "
+                             f"{', '.join(columns)}); restore it or rebuild the DTB")
+    return df
+
+
 def _verify(root: Path, rel: str, entry: dict | None) -> None:
     p = root / rel
     if entry is None:
@@ -157,11 +173,27 @@ def open_dtb(path: str | os.PathLike, verify: bool = True) -> DTB:
     mpath = root / MANIFEST
     if not mpath.is_file():
         raise TrainfreeError(f"{mpath} not found; {root} is not a DTB folder (build one with the dtb workflow)")
+    if mpath.stat().st_size > MANIFEST_MAX_BYTES:
+        raise TrainfreeError(f"{mpath} is {mpath.stat().st_size} bytes, more than a DTB manifest's "
+                             f"{MANIFEST_MAX_BYTES}; it is not a valid DTB manifest, rebuild the DTB")
     try:
         manifest = json.loads(mpath.read_text())
         files = manifest["files"]
-    except (ValueError, KeyError) as e:
-        raise TrainfreeError(f"{mpath} is not a valid DTB manifest ({e}); rebuild the DTB") from None
+        missing = [k for k in ("version", "space", "protocol", "model_kwargs", "num_classes") if k not in manifest]
+        if missing:
+            raise KeyError(", ".join(missing))
+        entries = [(str(rel), int(e["bytes"]), str(e["sha256"])) for rel, e in files.items()]
+        epochs = [int(e) for e in manifest["protocol"]["checkpoint_epochs"]]
+        if not epochs:
+            raise ValueError("no checkpoint epochs")
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, UnicodeDecodeError) as e:
+        why = "nested too deeply" if isinstance(e, RecursionError) else f"{e.__class__.__name__}: {e}"
+        raise TrainfreeError(f"{mpath} is not a valid DTB manifest ({str(why).splitlines()[0][:200]}); "
+                             f"rebuild the DTB") from None
+    for rel, _, _ in entries:
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise TrainfreeError(f"{mpath} lists the file {rel!r} outside the DTB folder; the manifest is not "
+                                 f"valid, rebuild the DTB")
     for rel, entry in files.items():
         if verify or not rel.startswith("checkpoints/"):
             _verify(root, rel, entry)

@@ -170,19 +170,19 @@ Load with `trainfree.dtb.open(path)`; `.checkpoint(arch_id, epoch)` returns the 
 def score_stage(cfg: dict, dtb_dir: str, batch_path: str, shard: int, n_shards: int, out: str,
                 device: str = "cpu") -> pd.DataFrame:
     """Score one shard of the DTB's archs at every checkpoint epoch and after k fast steps."""
-    import numpy as np
     import torch
 
+    from trainfree.data.npz import load_batch
     from trainfree.training.dtb_store import open_dtb
     from trainfree.training.dtb_study import score_states
     from trainfree.training.fast import TrainConfig
 
     archs = open_dtb(dtb_dir, verify=False).archs.arch_id.tolist()[shard::n_shards]
-    z = np.load(batch_path)
+    x, y = load_batch(batch_path)
     f, s = cfg["fast_training"], cfg["scoring"]
     fcfg = TrainConfig(batch_size=f["batch_size"], lr=f["lr"], momentum=f["momentum"],
                        weight_decay=f["weight_decay"])
-    df = score_states(dtb_dir, archs, s["metrics"], (torch.from_numpy(z["x"]), torch.from_numpy(z["y"])),
+    df = score_states(dtb_dir, archs, s["metrics"], (torch.from_numpy(x), torch.from_numpy(y)),
                       s["fast_steps"], fcfg, s["seed"], device)
     _write_parquet(df, out)
     return df

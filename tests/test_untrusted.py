@@ -1,0 +1,315 @@
+"""Untrusted inputs: files a user may receive never run code, and nothing is written outside
+``results/<study>/`` and the data root.
+
+Each loader gets a hostile file whose payload creates a marker file when it is unpickled.
+``_live`` first proves the payload works (plain unpickling does create the marker), then the
+loader under test must refuse the file with one :class:`TrainfreeError` line naming it, and
+the marker must not exist.
+"""
+
+import bz2
+import json
+import os
+import pickle
+import shlex
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from trainfree.errors import TrainfreeError
+
+ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|skip_connect~2|"
+
+
+class Payload:
+    """Unpickling this object runs ``touch marker``."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {shlex.quote(str(self.marker))}",))
+
+
+def _live(marker: Path, obj: object) -> None:
+    """Plain unpickling of ``obj`` creates ``marker``: the payload is real. The marker is removed."""
+    pickle.loads(pickle.dumps(obj))
+    assert marker.exists(), "the payload did not run under plain unpickling"
+    marker.unlink()
+
+
+def _refused(exc: pytest.ExceptionInfo, path: Path, marker: Path) -> None:
+    msg = str(exc.value)
+    assert path.name in msg, msg
+    assert "\n" not in msg, msg
+    assert not marker.exists(), "code from the file ran"
+
+
+# ---------------------------------------------------------------------------- DTB checkpoints
+
+def _dtb_with_checkpoint(root: Path, write) -> Path:
+    """A DTB folder of one nb201 arch whose epoch-0 checkpoint is written by ``write(path)``;
+    the manifest's SHA-256s match, as they would in a folder crafted by its sender."""
+    from trainfree.training.dtb_store import assemble
+
+    ck = root / "checkpoints" / "arch_0000" / "epoch_000.pt"
+    ck.parent.mkdir(parents=True)
+    write(ck)
+    archs = pd.DataFrame([{"arch_index": 0, "arch_id": ARCH, "spec": ARCH, "params_m": 0.1, "flops_m": 1.0,
+                           "train_seconds": 1.0}])
+    states = pd.DataFrame([{"arch_id": ARCH, "epoch": e, "split": s, "loss": 1.0, "acc": 10.0, "seconds": 0.0}
+                           for e in (0, 1) for s in ("train", "valid", "test")])
+    assemble(root, "nb201", {"C": 4, "N": 1}, {"epochs": 1, "checkpoint_epochs": [0]}, {"num_classes": 10},
+             archs, states, 0, "# DTB\n")
+    return ck
+
+
+def test_dtb_checkpoint_with_code_is_refused(tmp_path):
+    import trainfree.dtb
+
+    marker = tmp_path / "ran"
+    _live(marker, Payload(marker))
+    ck = _dtb_with_checkpoint(tmp_path / "dtb", lambda p: torch.save({"model": Payload(marker)}, p))
+    d = trainfree.dtb.open(tmp_path / "dtb")  # the checksums match: the folder is accepted
+    for load in (lambda: d.checkpoint(0, 0), lambda: d.checkpoint_state(ARCH, 0)):
+        with pytest.raises(TrainfreeError, match="refusing to load the object") as e:
+            load()
+        _refused(e, ck, marker)
+
+
+def test_dtb_checkpoint_zero_bytes_or_foreign_is_one_line(tmp_path):
+    import trainfree.dtb
+
+    for name, content in (("empty", b""), ("text", b"not a checkpoint\n")):
+        ck = _dtb_with_checkpoint(tmp_path / name, lambda p, c=content: p.write_bytes(c))
+        with pytest.raises(TrainfreeError, match="cannot read .* as a torch checkpoint") as e:
+            trainfree.dtb.open(tmp_path / name).checkpoint(0, 0)
+        _refused(e, ck, tmp_path / "never")
+    # a torch file that is not a checkpoint (no weights)
+    ck = _dtb_with_checkpoint(tmp_path / "list", lambda p: torch.save([1, 2], p))
+    with pytest.raises(TrainfreeError, match="not a trainfree checkpoint") as e:
+        trainfree.dtb.open(tmp_path / "list").checkpoint(0, 0)
+    _refused(e, ck, tmp_path / "never")
+
+
+def test_checkpoints_written_by_training_load_without_pickled_objects(tmp_path):
+    """What ``train_job`` writes holds only tensors, containers, numbers and strings."""
+    from trainfree.training.dtb import Protocol, load_state, train_job
+
+    data = _tiny_data()
+    protocol = Protocol(epochs=1, batch_size=8, valid_size=4, checkpoint_epochs=(0, 1))
+    states, _ = train_job(ARCH, ARCH, "nb201", {"C": 4, "N": 1}, data, protocol, tmp_path / "ck", tmp_path / "w",
+                          progress=False)
+    assert len(states) == 6
+    for p in (tmp_path / "ck" / "epoch_000.pt", tmp_path / "ck" / "epoch_001.pt", tmp_path / "w" / "resume.pt"):
+        raw = torch.load(p, map_location="cpu", weights_only=True)  # raises on any pickled object
+        assert load_state(p)["epoch"] == raw["epoch"]
+
+
+def _tiny_data():
+    from trainfree.training.dtb import DTBData
+
+    g = torch.Generator().manual_seed(0)
+    x = lambda n: torch.rand(n, 3, 8, 8, generator=g)  # noqa: E731
+    y = lambda n: torch.randint(0, 10, (n,), generator=g)  # noqa: E731
+    return DTBData(x(16), y(16), x(4), y(4), x(4), y(4), torch.zeros(1, 3, 1, 1), torch.ones(1, 3, 1, 1), 10,
+                   {"dataset": "synthetic"})
+
+
+def test_dtb_resume_with_code_is_refused(tmp_path):
+    from trainfree.training.dtb import Protocol, train_job
+
+    marker = tmp_path / "ran"
+    _live(marker, Payload(marker))
+    work = tmp_path / "work"
+    work.mkdir()
+    resume = work / "resume.pt"
+    torch.save({"model": Payload(marker), "digest": "x"}, resume)
+    protocol = Protocol(epochs=1, batch_size=8, valid_size=4, checkpoint_epochs=(0, 1))
+    with pytest.raises(TrainfreeError, match="refusing to load the object .*delete .*resume.pt") as e:
+        train_job(ARCH, ARCH, "nb201", {"C": 4, "N": 1}, _tiny_data(), protocol, tmp_path / "ck", work,
+                  progress=False)
+    _refused(e, resume, marker)
+    assert not (tmp_path / "ck").exists()
+
+
+# ---------------------------------------------------------------------------- npz files
+
+def _evil_npz(path: Path, marker: Path, keys: tuple[str, ...], evil: str) -> Path:
+    arrays = {k: np.zeros((2, 3, 4, 4), np.float32) if k == "x" else np.zeros(2, np.int64) for k in keys}
+    arrays[evil] = np.array([Payload(marker), 1], dtype=object)
+    np.savez(path, **arrays)
+    return path
+
+
+def test_scoring_batch_with_pickled_objects_is_refused(tmp_path):
+    from trainfree.io import write_parquet
+    from trainfree.pipeline.score import score_shard
+
+    marker = tmp_path / "ran"
+    _live(marker, Payload(marker))
+    batch = _evil_npz(tmp_path / "scoring_batch.npz", marker, ("x", "y"), "y")
+    write_parquet(pd.DataFrame({"arch_id": [ARCH]}), tmp_path / "sample.parquet")
+    cfg = {"space": "nb201", "scoring": {"metrics": ["naswot"], "seed": 0}, "data": {"dataset": "cifar10"}}
+    with pytest.raises(TrainfreeError, match="holds pickled Python objects, which are never loaded") as e:
+        score_shard(cfg, str(tmp_path / "sample.parquet"), str(batch), 0, 0, 1, str(tmp_path / "out.parquet"))
+    _refused(e, batch, marker)
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_dtb_scoring_batch_with_pickled_objects_is_refused(tmp_path):
+    from trainfree.training.dtb_workflow import score_stage
+
+    marker = tmp_path / "ran"
+    _live(marker, Payload(marker))
+    _dtb_with_checkpoint(tmp_path / "dtb", lambda p: torch.save({"model": {}}, p))
+    batch = _evil_npz(tmp_path / "batch.npz", marker, ("x", "y"), "x")
+    cfg = {"fast_training": {"batch_size": 8, "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0},
+           "scoring": {"metrics": ["naswot"], "fast_steps": [0], "seed": 0}}
+    with pytest.raises(TrainfreeError, match="pickled Python objects") as e:
+        score_stage(cfg, str(tmp_path / "dtb"), str(batch), 0, 1, str(tmp_path / "out.parquet"))
+    _refused(e, batch, marker)
+
+
+def test_npz_dataset_with_pickled_objects_is_refused(tmp_path):
+    from trainfree.data import load_dataset
+
+    marker = tmp_path / "ran"
+    _live(marker, Payload(marker))
+    path = tmp_path / "images.npz"
+    np.savez(path, x_train=np.zeros((2, 4, 4, 3), np.uint8), y_train=np.array([Payload(marker), 0], dtype=object),
+             x_test=np.zeros((2, 4, 4, 3), np.uint8), y_test=np.zeros(2, np.int64))
+    for name in ("npz", "cifar10"):
+        with pytest.raises(TrainfreeError, match="array 'y_train' holds pickled Python objects") as e:
+            load_dataset(name, path)
+        _refused(e, path, marker)
+
+
+def test_cached_scoring_batch_with_pickled_objects_is_refused(tmp_path):
+    from trainfree.data import scoring_batch
+
+    marker = tmp_path / "ran"
+    _live(marker, Payload(marker))
+    cache = tmp_path / "cache"
+    x, y = scoring_batch("digits", 4, 0, cache_dir=cache)
+    (cached,) = cache.glob("*.npz")
+    _evil_npz(cached, marker, ("x", "y"), "y")
+    with pytest.raises(TrainfreeError, match=r"pickled Python objects.*delete .* to draw the batch again") as e:
+        scoring_batch("digits", 4, 0, cache_dir=cache)
+    _refused(e, cached, marker)
+
+
+def test_npz_header_claiming_a_huge_array_is_refused_before_allocating(tmp_path):
+    from trainfree.data.npz import load_npz
+
+    path = tmp_path / "huge.npz"
+    np.savez(path, x=np.zeros(4, np.float64))
+    # rewrite the member with a header that claims 10^13 float64 values (80 TB)
+    small = path.read_bytes()
+    with zipfile.ZipFile(path) as z:
+        member = z.read("x.npy")
+    header = member.replace(b"(4,)", b"(10000000000000,)")
+    header = header[:10] + header[10:].replace(b" " * 13, b"", 1)  # keep the header length
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("x.npy", header)
+    assert path.read_bytes() != small
+    with pytest.raises(TrainfreeError, match=r"claims shape \(10000000000000,\)") as e:
+        load_npz(path, ["x"])
+    _refused(e, path, tmp_path / "never")
+
+
+# ---------------------------------------------------------------------------- pickles and .pth files
+
+def test_nb201_pth_with_code_is_refused(tmp_path):
+    from trainfree.benchmarks.nb201_official import load_pth
+
+    marker = tmp_path / "ran"
+    _live(marker, Payload(marker))
+    path = tmp_path / "NAS-Bench-201-v1_1-096897.pth"
+    torch.save({"meta_archs": [ARCH], "arch2infos": {0: Payload(marker)}}, path)
+    with pytest.raises(TrainfreeError, match="safe loader refused the object") as e:
+        load_pth(path)
+    _refused(e, path, marker)
+
+
+def test_nb201_pth_of_zero_bytes_is_one_line(tmp_path):
+    from trainfree.benchmarks import load_ground_truth
+
+    path = tmp_path / "NAS-Bench-201-v1_1-096897.pth"
+    path.write_bytes(b"")
+    with pytest.raises(TrainfreeError, match="cannot read") as e:
+        load_ground_truth("nb201", path)
+    _refused(e, path, tmp_path / "never")
+
+
+def test_cifar_batch_with_code_is_refused(tmp_path):
+    from trainfree.data import load_dataset
+
+    marker = tmp_path / "ran"
+    _live(marker, Payload(marker))
+    d = tmp_path / "cifar-10-batches-py"
+    d.mkdir()
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        (d / name).write_bytes(pickle.dumps({b"data": Payload(marker), b"labels": [0]}))
+    with pytest.raises(TrainfreeError, match="refusing to unpickle posix.system") as e:
+        load_dataset("cifar10", tmp_path)
+    _refused(e, d / "data_batch_1", marker)
+
+
+def test_imagenet16_pickle_with_code_is_refused(tmp_path):
+    from trainfree.data import load_dataset
+
+    marker = tmp_path / "ran"
+    _live(marker, Payload(marker))
+    d = tmp_path / "ImageNet16"
+    d.mkdir()
+    for name in [f"train_data_batch_{i}" for i in range(1, 11)] + ["val_data"]:
+        (d / name).write_bytes(pickle.dumps({"data": Payload(marker), "labels": [1]}))
+    with pytest.raises(TrainfreeError, match="refusing to unpickle posix.system") as e:
+        load_dataset("ImageNet16-120", tmp_path)
+    _refused(e, d / "train_data_batch_1", marker)
+
+
+def test_nats_pickle_with_code_is_refused(tmp_path):
+    from trainfree.benchmarks.nb201_official import read_nats
+
+    marker = tmp_path / "ran"
+    _live(marker, Payload(marker))
+    folder = tmp_path / "NATS-tss-v1_0-3ffb9-simple"
+    folder.mkdir()
+    with bz2.BZ2File(folder / "meta.pickle.pbz2", "wb") as f:
+        pickle.dump({"meta_archs": [ARCH], "x": Payload(marker)}, f)
+    with pytest.raises(TrainfreeError, match="refusing to unpickle posix.system") as e:
+        read_nats(folder)
+    _refused(e, folder / "meta.pickle.pbz2", marker)
+
+
+# ---------------------------------------------------------------------------- JSON and CSV
+
+def test_dtb_manifest_nested_too_deep_is_one_line(tmp_path):
+    import trainfree.dtb
+
+    (tmp_path / "manifest.json").write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(TrainfreeError, match="not a valid DTB manifest") as e:
+        trainfree.dtb.open(tmp_path)
+    _refused(e, tmp_path / "manifest.json", tmp_path / "never")
+
+
+def test_dtb_tables_without_their_columns_are_one_line(tmp_path):
+    import trainfree.dtb
+    from trainfree.training.dtb import file_sha256
+    from trainfree.training.dtb_store import MANIFEST
+
+    _dtb_with_checkpoint(tmp_path, lambda p: torch.save({"model": {}}, p))
+    (tmp_path / "archs.csv").write_text("a,b\n1,2\n")
+    m = json.loads((tmp_path / MANIFEST).read_text())
+    m["files"]["archs.csv"] = {"sha256": file_sha256(tmp_path / "archs.csv"),
+                               "bytes": (tmp_path / "archs.csv").stat().st_size}
+    (tmp_path / MANIFEST).write_text(json.dumps(m))
+    with pytest.raises(TrainfreeError, match="archs.csv lacks column") as e:
+        trainfree.dtb.open(tmp_path)
+    _refused(e, tmp_path / "archs.csv", tmp_path / "never")
