@@ -16,12 +16,21 @@ _cli_model = (workflow.config_settings.overwrite_config or {}).get("model")
 if _cli_model is not None:
     config["model"] = dict(_cli_model)
 
+# The study name is the folder results/<study>/: checked first, with a one-line message.
+from trainfree.config_check import check_study_name  # noqa: E402
+from trainfree.errors import TrainfreeError  # noqa: E402
+
+try:
+    if "study" in config:
+        check_study_name(config["study"])
+except TrainfreeError as e:
+    raise WorkflowError(str(e)) from None
+
 validate(config, "workflow/schemas/config.schema.yaml")
 
 # Registry-backed values (space, dataset, metrics, assets, ground-truth fields, arch ids)
 # are checked here, before any job: one line naming the key and the choices.
 from trainfree.config_check import check_config  # noqa: E402
-from trainfree.errors import TrainfreeError  # noqa: E402
 
 try:
     check_config(config)

@@ -313,3 +313,70 @@ def test_dtb_tables_without_their_columns_are_one_line(tmp_path):
     with pytest.raises(TrainfreeError, match="archs.csv lacks column") as e:
         trainfree.dtb.open(tmp_path)
     _refused(e, tmp_path / "archs.csv", tmp_path / "never")
+
+
+# ---------------------------------------------------------------------------- writes stay under results/<study>/
+
+BAD_STUDIES = [".", "..", "", ".hidden", "a/b", "../x", "/tmp/x", "a\\b", "-x", "a b", "x" * 101]
+
+
+def test_study_name_must_be_one_plain_folder_name():
+    import re
+
+    import yaml
+    from conftest import ROOT
+
+    from trainfree.config_check import check_study_name
+
+    pattern = re.compile(yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+                         ["properties"]["study"]["pattern"])
+    for bad in [*BAD_STUDIES, None, 3]:
+        with pytest.raises(TrainfreeError, match="config study: .* is not a plain folder name") as e:
+            check_study_name(bad)
+        assert "\n" not in str(e.value)
+        assert not isinstance(bad, str) or not pattern.search(bad), f"the schema accepts {bad!r}"
+    for good in ("default", "nds_DARTS", "dtb_mini", "a.b-c_1", "_x"):
+        check_study_name(good)
+        assert pattern.search(good)
+
+
+@pytest.mark.parametrize("how", ["configfile", "command line"])
+def test_dry_run_with_a_study_outside_results_fails_in_one_line(tmp_path, how):
+    from conftest import run_snakemake
+
+    work = tmp_path / "w"
+    work.mkdir()
+    if how == "configfile":
+        r = run_snakemake(work, {"study": ".."}, "-n", "--cores", "1", timeout=300)
+        needle = "config study: '..' is not a plain folder name for results/<study>/"
+    else:
+        r = run_snakemake(work, {}, "-n", "--cores", "1", "--config", "study=a/../../b", timeout=300)
+        needle = "config study: 'a/../../b' is not a plain folder name for results/<study>/"
+    out = r.stdout + r.stderr
+    assert r.returncode != 0
+    lines = [ln for ln in out.splitlines() if needle in ln]
+    assert len(lines) == 1 and lines[0].strip().startswith("config study:"), out[-2000:]
+    assert "Traceback" not in out and "ValidationError" not in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w"]
+    assert not (work / "results").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["ground-truth", "nb201", "--source", "gt.csv", "--out", "{d}"],
+    ["ground-truth", "nb201", "--source", "gt.csv", "--out", "{d}/"],
+    ["search", "convert", "--wide", "w.csv", "--out", "{d}"],
+    ["search", "convert", "--wide", "w.csv", "--out", "{f}/out.csv"],
+    ["bench", "--out", "{d}"],
+])
+def test_cli_out_naming_a_folder_is_one_line(tmp_path, capsys, argv):
+    from trainfree.cli import main
+
+    (tmp_path / "file").write_text("x")
+    argv = [a.format(d=tmp_path, f=tmp_path / "file") for a in argv]
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "argument --out:" in err and "Traceback" not in err, err
+    assert ("is a folder" in err) or ("is a file, not a folder" in err), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

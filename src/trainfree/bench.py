@@ -390,7 +390,7 @@ def handler(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``bench`` subcommand to a CLI's subparsers."""
-    from trainfree.cli import nonneg_int, positive_int
+    from trainfree.cli import nonneg_int, out_file, positive_int
     from trainfree.spaces import list_spaces
 
     p = subparsers.add_parser("bench", help="time and memory of the metric suite, shared vs one at a time",
@@ -413,7 +413,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True,
                    help="one untimed arch first")
     p.add_argument("--progress", action="store_true", help="print a line per arch")
-    p.add_argument("--out", default=None, help="also write the table as CSV here")
+    p.add_argument("--out", default=None, type=out_file, help="also write the table as CSV here")
     p.add_argument("--throughput", action="store_true",
                    help="instead: whole-suite throughput (ms per metric per arch, peak memory, archs/s)")
     p.add_argument("--in-flight", type=int, default=1,

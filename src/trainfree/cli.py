@@ -31,6 +31,21 @@ def nonneg_int(text: str) -> int:
     return v
 
 
+def out_file(text: str) -> str:
+    """argparse type: the path of an output file (not a folder, not inside a file)."""
+    import os
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty path; give an output file, e.g. out.csv")
+    if text.endswith(("/", os.sep)) or os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file path inside it, e.g. "
+                                         f"{os.path.join(text, 'out.csv')}")
+    parent = os.path.dirname(text)
+    if parent and os.path.exists(parent) and not os.path.isdir(parent):
+        raise argparse.ArgumentTypeError(f"{parent!r} is a file, not a folder; give an output path in a folder")
+    return text
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (``error: ...``, exit status 2), like ``TrainfreeError``."""
 

@@ -53,7 +53,7 @@ def _fetch(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``ground-truth`` and ``fetch`` subcommands to ``subparsers``."""
     from trainfree.benchmarks import ground_truth_spaces
-    from trainfree.cli import positive_int
+    from trainfree.cli import out_file, positive_int
     from trainfree.data.fetch import list_assets
 
     gt = subparsers.add_parser(
@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="nb201: NAS-Bench-201-v1_1-096897.pth, a NATS-tss-v1_0-3ffb9-simple folder, or a CSV "
                          "file/folder; nb101: nasbench_only108.tfrecord or the Suite-Zero NB101 JSON; "
                          "darts: the Suite-Zero NB301 JSON, the SWAP CSV, or their folder")
-    gt.add_argument("--out", required=True, help="output file (.parquet or .csv)")
+    gt.add_argument("--out", required=True, type=out_file, help="output file (.parquet or .csv)")
     gt.add_argument("--hp", nargs="+", default=["12", "200"], choices=["12", "200"],
                     help="training schedules (epochs) to read from the official files (default: both)")
     gt.add_argument("--mean-only", action="store_true", help="write only seed-mean rows (no per-seed rows)")

@@ -11,6 +11,7 @@ import sys
 
 import pandas as pd
 
+from trainfree.cli import out_file
 from trainfree.errors import TrainfreeError
 
 
@@ -105,5 +106,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--wide", required=True, help="wide CSV, e.g. nb201_zc_proxies_cifar10_suitezero.csv")
     c.add_argument("--arch-col", default="net_str", help="column holding the arch string (default net_str)")
     c.add_argument("--metrics", default=None, help="columns to keep (default: every numeric column)")
-    c.add_argument("--out", required=True, help="output .csv or .parquet")
+    c.add_argument("--out", required=True, type=out_file, help="output .csv or .parquet")
     c.set_defaults(func=_convert)

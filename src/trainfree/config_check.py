@@ -9,6 +9,7 @@ valid choices, so a bad value stops ``snakemake -n`` before any job runs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from trainfree.errors import TrainfreeError
@@ -26,6 +27,18 @@ def _choice(key: str, value: object, choices: Iterable[str]) -> None:
 def _positive(key: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise TrainfreeError(f"config {key}: must be an integer >= 1, got {value!r}")
+
+
+#: a study name is one folder name under results/: letters, digits, ``_ . -``, no leading dot or dash
+STUDY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def check_study_name(name: object) -> None:
+    """``study`` names the folder ``results/<study>/`` that every output goes to: it must be one
+    plain folder name, so that nothing is written outside it (no ``.``, ``..``, separators)."""
+    if not isinstance(name, str) or not STUDY_NAME.fullmatch(name) or len(name) > 100:
+        raise TrainfreeError(f"config study: {name!r} is not a plain folder name for results/<study>/; use "
+                             f"letters, digits, '_', '.' and '-' (not first), up to 100 characters, e.g. my_study")
 
 
 def check_model(space: str, defaults: dict, model: dict) -> None:
@@ -49,6 +62,8 @@ def check_config(cfg: dict) -> None:
     from trainfree.metrics import list_metrics
     from trainfree.spaces import get_space, list_spaces, space_choices
 
+    if "study" in cfg:
+        check_study_name(cfg["study"])
     if cfg["space"] not in list_spaces():
         raise TrainfreeError(f"config space: unknown value {cfg['space']!r}; choose one of: {space_choices()}")
     _choice("data.dataset", cfg["data"]["dataset"], DATASETS)
