@@ -8,6 +8,7 @@ the marker must not exist.
 """
 
 import bz2
+import io
 import json
 import os
 import pickle
@@ -380,3 +381,123 @@ def test_cli_out_naming_a_folder_is_one_line(tmp_path, capsys, argv):
     assert err.count("\n") == 1 and "argument --out:" in err and "Traceback" not in err, err
     assert ("is a folder" in err) or ("is a file, not a folder" in err), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+# ---------------------------------------------------------------------------- options and data files
+
+NB101_CELL = ('{"matrix":[[0,1,1,0],[0,0,0,1],[0,0,0,1],[0,0,0,0]],'
+              '"ops":["input","conv3x3-bn-relu","maxpool3x3","output"]}')
+DARTS_GENO = ("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), "
+              "('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], "
+              "normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), "
+              "('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), "
+              "('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])")
+
+
+def _cli_error(capsys, argv: list[str]) -> str:
+    from trainfree.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("space, arch, model, needle", [
+    ("nb101", NB101_CELL, "stem_channels=0", "--model stem_channels: must be an integer >= 1, got 0"),
+    ("nb101", NB101_CELL, "num_stacks=2.5", "--model num_stacks: must be an integer >= 1, got 2.5"),
+    ("darts", DARTS_GENO, "auxiliary=no", "--model auxiliary: must be true or false, got 'no'"),
+    ("darts", DARTS_GENO, "layers=true", "--model layers: must be an integer >= 1, got True"),
+    ("nb201", ARCH, "C=-4", "--model C: must be an integer >= 1, got -4"),
+])
+def test_cli_model_values_get_the_config_checks(capsys, space, arch, model, needle):
+    err = _cli_error(capsys, ["score", "--space", space, "--arch", arch, "--metrics", "params", "--model", model])
+    assert needle in err
+
+
+def test_cli_model_values_that_pass_are_used(capsys):
+    from trainfree.cli import main
+
+    assert main(["score", "--space", "darts", "--arch", DARTS_GENO, "--metrics", "params",
+                 "--model", "auxiliary=false", "--model", "C=4", "--model", "layers=2"]) == 0
+    small = capsys.readouterr().out
+    assert main(["score", "--space", "darts", "--arch", DARTS_GENO, "--metrics", "params",
+                 "--model", "auxiliary=true", "--model", "C=4", "--model", "layers=2"]) == 0
+    aux = capsys.readouterr().out
+    value = lambda out: float(pd.read_csv(io.StringIO(out)).value.iloc[0])  # noqa: E731
+    assert value(aux) > value(small)  # the auxiliary head is on only when asked for
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--device", "nosuch"], "argument --device: unknown device 'nosuch'"),
+    (["--device", "cuda:99"], "argument --device: device 'cuda:99'"),
+    (["--threads", "100000"], "argument --threads: 100000 threads is more than"),
+    (["--threads", "-1"], "argument --threads: must be an integer >= 0"),
+    (["--cache-dir", "{file}"], "argument --cache-dir: '{file}' is a file"),
+])
+def test_cli_device_threads_and_cache_dir_are_one_line(tmp_path, capsys, argv, needle):
+    (tmp_path / "f").write_text("x")
+    argv = [a.format(file=tmp_path / "f") for a in argv]
+    err = _cli_error(capsys, ["score", "--arch", ARCH, "--metrics", "naswot", "--dataset", "digits", *argv])
+    assert needle.format(file=tmp_path / "f") in err
+    for cmd in (["bench", "--space", "nb201", "--archs", "1"],):
+        if argv[0] != "--cache-dir":
+            assert needle.split(":")[0] in _cli_error(capsys, [*cmd, *argv])
+
+
+def _images(n: int) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 255, (n, 4, 4, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"y_train": np.array([0, 1, 255, 1])}, "classes 2, 3, 4, 5, 6 ... of 0..255 have no training image"),
+    ({"y_train": np.array([0, 1, 2])}, "y_train has 3 labels for 4 images in x_train"),
+    ({"y_test": np.array([0, 1, 1])}, "y_test has 3 labels for 2 images in x_test"),
+    ({"y_train": np.array([0, 1, -1, 1])}, "negative label -1"),
+    ({"y_train": np.array([0.0, 1.0, 1.0, 0.0])}, "y_train must be a 1-D integer array"),
+    ({"y_train": np.zeros((4, 1), np.int64)}, "y_train must be a 1-D integer array"),
+    ({"x_test": _images(2)[:, :2]}, "x_train images are (4, 4) but x_test images (2, 4)"),
+    ({"x_train": _images(4).astype(np.float32)}, "images must be uint8 NHWC"),
+])
+def test_npz_dataset_labels_and_shapes_are_checked(tmp_path, change, needle):
+    from trainfree.data import load_dataset
+
+    arrays = {"x_train": _images(4), "y_train": np.array([0, 1, 1, 0]), "x_test": _images(2),
+              "y_test": np.array([1, 0]), **change}
+    path = tmp_path / "d.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(TrainfreeError) as e:
+        load_dataset("npz", path)
+    assert needle in str(e.value) and path.name in str(e.value) and "\n" not in str(e.value)
+
+
+def test_npz_labels_outside_a_named_dataset_are_refused(tmp_path):
+    from trainfree.data import load_dataset
+
+    path = tmp_path / "d.npz"
+    np.savez(path, x_train=_images(4), y_train=np.array([0, 1, 10, 0]), x_test=_images(2), y_test=np.array([1, 0]))
+    with pytest.raises(TrainfreeError, match="labels range 0..10 but cifar10 has classes 0..9"):
+        load_dataset("cifar10", path)
+    ok = tmp_path / "ok.npz"
+    np.savez(ok, x_train=_images(4), y_train=np.array([0, 1, 9, 0]), x_test=_images(2), y_test=np.array([1, 0]))
+    assert load_dataset("cifar10", ok).num_classes == 10  # labels within the named dataset's classes
+
+
+def test_cached_batch_is_not_reused_after_its_npz_changed(tmp_path):
+    from trainfree.data import scoring_batch
+
+    path, cache = tmp_path / "d.npz", tmp_path / "cache"
+    np.savez(path, x_train=_images(8), y_train=np.arange(8) % 2, x_test=_images(2), y_test=np.array([1, 0]))
+    x1, _ = scoring_batch("npz", 4, 0, root=path, cache_dir=cache)
+    assert torch.equal(scoring_batch("npz", 4, 0, root=path, cache_dir=cache)[0], x1)
+    np.savez(path, x_train=255 - _images(8), y_train=np.arange(8) % 2, x_test=_images(2), y_test=np.array([1, 0]))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    x2, _ = scoring_batch("npz", 4, 0, root=path, cache_dir=cache)
+    assert not torch.equal(x2, x1)
+    assert len(list(cache.glob("*.npz"))) == 2
+    with pytest.raises(TrainfreeError, match="is a file; give a folder"):
+        scoring_batch("npz", 4, 0, root=path, cache_dir=path)

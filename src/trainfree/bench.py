@@ -390,7 +390,7 @@ def handler(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``bench`` subcommand to a CLI's subparsers."""
-    from trainfree.cli import nonneg_int, out_file, positive_int
+    from trainfree.cli import device_name, nonneg_int, out_file, positive_int, thread_count
     from trainfree.spaces import list_spaces
 
     p = subparsers.add_parser("bench", help="time and memory of the metric suite, shared vs one at a time",
@@ -400,7 +400,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=positive_int, default=64, help="scoring batch of the suite")
     p.add_argument("--naswot-batch", type=nonneg_int, default=128, help="batch of the naswot-alone row (0: skip)")
     p.add_argument("--metrics", default=",".join(DEFAULT_SUITE), help="comma-separated metric names, or all (every registered metric)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda[:i]")
+    p.add_argument("--device", type=device_name, default="cpu", help="cpu or cuda[:i]")
     p.add_argument("--dataset", default="cifar10", help="dataset of the scoring batch")
     p.add_argument("--data-root", default=None,
                    help="dataset folder or .npz (default: the shared partial CIFAR-10 npz, else digits)")
@@ -409,7 +409,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--N", type=positive_int, default=None, help="NB201 cells per stage (default 5)")
     p.add_argument("--model", action="append", default=[], metavar="KEY=VALUE",
                    help="other model options of the space (e.g. layers=8, stem_channels=128)")
-    p.add_argument("--threads", type=nonneg_int, default=0, help="torch threads (0: leave as is)")
+    p.add_argument("--threads", type=thread_count, default=0, help="torch threads (0: leave as is)")
     p.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True,
                    help="one untimed arch first")
     p.add_argument("--progress", action="store_true", help="print a line per arch")

@@ -46,6 +46,52 @@ def out_file(text: str) -> str:
     return text
 
 
+def thread_count(text: str) -> int:
+    """argparse type: torch threads, 0 (torch's default) up to 4 per CPU of this machine."""
+    import os
+
+    v = nonneg_int(text)
+    most = 4 * (os.cpu_count() or 1)
+    if v > most:
+        raise argparse.ArgumentTypeError(f"{v} threads is more than {most} (4 per CPU of this machine); "
+                                         f"give 0 (torch's default) or at most {most}")
+    return v
+
+
+def device_name(text: str) -> str:
+    """argparse type: a torch device this machine has (``cpu``, ``cuda``, ``cuda:1``, ``mps``)."""
+    import torch
+
+    try:
+        dev = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use cpu, cuda or cuda:N") from None
+    if dev.type == "cpu":
+        return text
+    if dev.type == "cuda":
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if n == 0:
+            raise argparse.ArgumentTypeError(f"device {text!r}: this machine has no CUDA GPU; use cpu")
+        if dev.index is not None and dev.index >= n:
+            raise argparse.ArgumentTypeError(f"device {text!r}: this machine has {n} CUDA GPU(s), "
+                                             f"cuda:0..cuda:{n - 1}")
+        return text
+    if dev.type == "mps" and torch.backends.mps.is_available():
+        return text
+    raise argparse.ArgumentTypeError(f"device {text!r} is not available here; use cpu or cuda")
+
+
+def cache_folder(text: str) -> str:
+    """argparse type: a folder for caches (created when missing; not a file)."""
+    import os
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty path; give a folder, e.g. .cache")
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a file; give a folder for the cache")
+    return text
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (``error: ...``, exit status 2), like ``TrainfreeError``."""
 
@@ -89,12 +135,15 @@ def _model_kwargs(sp, args: argparse.Namespace) -> dict:
         except json.JSONDecodeError:
             value = text
         given.append((f"--model {item}", key, value))
+    from trainfree.config_check import check_model
+
     kw = {}
     for flag, key, value in given:
         if key not in sp.MODEL_DEFAULTS:
             raise TrainfreeError(f"{flag} does not apply to space {sp.NAME!r}; its model options are "
                                  f"{', '.join(sp.MODEL_DEFAULTS)}")
         kw[key] = value
+    check_model(sp.NAME, sp.MODEL_DEFAULTS, kw, where="--model ")  # the config's checks
     return kw
 
 
@@ -155,9 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--N", type=positive_int, default=None, help="NB201 cells per stage (space default)")
     s.add_argument("--model", action="append", default=[], metavar="KEY=VALUE",
                    help="any model option of the space, e.g. --model layers=8 for darts (repeatable)")
-    s.add_argument("--device", default="cpu")
-    s.add_argument("--threads", type=nonneg_int, default=0, help="torch threads (0: torch default)")
-    s.add_argument("--cache-dir", default=None, help="cache the scoring batch here")
+    s.add_argument("--device", type=device_name, default="cpu", help="cpu, cuda or cuda:N")
+    s.add_argument("--threads", type=thread_count, default=0, help="torch threads (0: torch default)")
+    s.add_argument("--cache-dir", type=cache_folder, default=None, help="cache the scoring batch here")
     s.add_argument("--format", choices=["csv", "json"], default="csv")
     s.set_defaults(func=_cmd_score)
 

@@ -41,18 +41,19 @@ def check_study_name(name: object) -> None:
                              f"letters, digits, '_', '.' and '-' (not first), up to 100 characters, e.g. my_study")
 
 
-def check_model(space: str, defaults: dict, model: dict) -> None:
+def check_model(space: str, defaults: dict, model: dict, where: str = "config model.") -> None:
     """Each ``model`` key must be a build option of the space (``defaults``: its MODEL_DEFAULTS),
-    of the default's type (integers >= 1, booleans)."""
+    of the default's type (integers >= 1, booleans). ``where`` prefixes the key in the message
+    (``"--model "`` on the command line)."""
     for key, value in model.items():
         if key not in defaults:
-            raise TrainfreeError(f"config model.{key}: not an option of the {space} model; "
+            raise TrainfreeError(f"{where}{key}: not an option of the {space} model; "
                                  f"the options are: {', '.join(defaults)}")
         if isinstance(defaults[key], bool):
             if not isinstance(value, bool):
-                raise TrainfreeError(f"config model.{key}: must be true or false, got {value!r}")
-        else:
-            _positive(f"model.{key}", value)
+                raise TrainfreeError(f"{where}{key}: must be true or false, got {value!r}")
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise TrainfreeError(f"{where}{key}: must be an integer >= 1, got {value!r}")
 
 
 def check_config(cfg: dict) -> None:

@@ -437,6 +437,18 @@ def normalise(x: np.ndarray, dataset: str | None = None) -> torch.Tensor:
     return (t - mean) / std
 
 
+def _source_stamp(root: str | os.PathLike | None) -> str:
+    """Size and modification time of the data files under ``root`` (two folder levels), so
+    that a cached batch is not reused after the files it was drawn from changed."""
+    if root is None or not Path(root).exists():
+        return ""
+    base = Path(root)
+    files = [base] if base.is_file() else sorted(
+        f for pat in ("*", "*/*") for f in base.glob(pat) if f.is_file())
+    return ";".join(f"{f.relative_to(base) if f != base else f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
+                    for f in files)
+
+
 def scoring_batch(
     name: str,
     batch_size: int,
@@ -449,11 +461,14 @@ def scoring_batch(
     Images are drawn without replacement from the training split with ``seed`` (for
     ``cifar10-valid`` the 25k NB201 training half) and normalised with ``norm_stats(name)``.
     With ``cache_dir`` the batch is stored once as ``.npz`` (keyed by dataset, source
-    file, batch size, seed) and every later call returns exactly the same tensors.
+    file with the size and modification time of its data files, batch size, seed) and
+    every later call returns exactly the same tensors until the source changes.
     """
-    key = f"{name}|{Path(root).resolve() if root else ''}|{batch_size}|{seed}"
+    key = f"{name}|{Path(root).resolve() if root else ''}|{batch_size}|{seed}|{_source_stamp(root)}"
     cache = None
     if cache_dir is not None:
+        if Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+            raise TrainfreeError(f"cache folder {str(cache_dir)!r} is a file; give a folder (or none) for the cache")
         tag = hashlib.sha256(key.encode()).hexdigest()[:12]
         cache = Path(cache_dir) / f"batch_{name}_b{batch_size}_s{seed}_{tag}.npz"
         if cache.is_file():
