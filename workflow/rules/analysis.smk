@@ -1,10 +1,5 @@
 # Correlations (signed, bootstrap CIs), the DAS ablation and the fast-training curve.
 
-ANALYSIS_CODE = code_version("analysis/correlation.py", "analysis/das.py", "render/tables.py",
-                             "metrics/registry.py", "metrics/engine.py", "benchmarks/__init__.py",
-                             "pipeline/analysis.py", "pipeline/common.py")
-
-
 rule correlations:
     input:
         scores=f"{R}/scores.parquet",
@@ -22,7 +17,7 @@ rule correlations:
     params:
         step="correlations",
         cfg=cfg_view(*TARGET_KEYS, "analysis"),
-        code=ANALYSIS_CODE,
+        code=script_code("analysis.py"),
     script:
         "../scripts/analysis.py"
 
@@ -44,7 +39,7 @@ rule das_ablation:
     params:
         step="ablation",
         cfg=cfg_view(*TARGET_KEYS, "analysis"),
-        code=ANALYSIS_CODE,
+        code=script_code("analysis.py"),
     script:
         "../scripts/analysis.py"
 
@@ -66,7 +61,7 @@ rule fast_training_table:
     params:
         step="fast_training",
         cfg=cfg_view(*TARGET_KEYS, "analysis"),
-        code=ANALYSIS_CODE,
+        code=script_code("analysis.py"),
     script:
         "../scripts/analysis.py"
 
@@ -82,7 +77,7 @@ rule provenance:
         f"{R}/logs/provenance.log",
     params:
         cfg=config,
-        code=code_version(""),
+        code=script_code("provenance.py"),
     script:
         "../scripts/provenance.py"
 
@@ -102,7 +97,7 @@ rule paper_vs_ours:
         f"{R}/logs/paper_vs_ours.log",
     params:
         cfg=cfg_view("study", "space"),
-        code=code_version("analysis/published.py", "render/tables.py", "pipeline/analysis.py"),
+        code=script_code("paper_vs_ours.py"),
     script:
         "../scripts/paper_vs_ours.py"
 
@@ -127,8 +122,7 @@ rule suitezero_validation:
         cache=f"{R}/cache/suitezero_scores_partial.csv",
         device=DEVICE,
         cfg=cfg_view("suitezero"),
-        code=code_version("analysis/suitezero.py", "metrics", "spaces", "data", "render/tables.py",
-                          "pipeline/analysis.py"),
+        code=script_code("suitezero.py"),
     # one job scores the whole sample: it takes every core it is given (torch intra-op threads)
     threads: all_cores()
     resources:
@@ -163,8 +157,7 @@ rule unification:
         f"{R}/logs/unification.log",
     params:
         cfg=cfg_view("suitezero"),
-        code=code_version("analysis/unify.py", "analysis/suitezero.py", "analysis/correlation.py",
-                          "search/hnas.py", "render", "pipeline/analysis.py"),
+        code=script_code("unification.py"),
     script:
         "../scripts/unification.py"
 
@@ -180,6 +173,6 @@ rule summary:
         f"{R}/logs/summary.log",
     params:
         cfg=cfg_view("study"),
-        code=code_version("pipeline/analysis.py"),
+        code=script_code("summary.py"),
     script:
         "../scripts/summary.py"

@@ -17,6 +17,6 @@ rule ground_truth:
         f"{R}/benchmarks/ground_truth.tsv"
     params:
         cfg=cfg_view("space", "data.dataset", "training.seed", "ground_truth"),
-        code=code_version("benchmarks", "data/safe_pickle.py", "pipeline/benchmarks.py"),
+        code=script_code("ground_truth.py"),
     script:
         "../scripts/ground_truth.py"

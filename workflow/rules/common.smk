@@ -1,15 +1,17 @@
 # Shared paths and helpers. Every output lives under results/<study>/.
 #
 # Reruns track config and code: each rule passes the config keys it reads as
-# `params.cfg` (its scripts read nothing else) and a hash of the package modules it
-# runs as `params.code`; Snakemake reruns a job when either changes (rerun trigger
-# "params"), and every file a rule reads is one of its inputs.
+# `params.cfg` (its scripts read nothing else) and, as `params.code`, a hash of its
+# script and of every package module the script imports, directly or not (found by
+# trainfree.closure, not listed by hand); Snakemake reruns a job when either changes
+# (rerun trigger "params"), and every file a rule reads is one of its inputs.
 import json
 from pathlib import Path
 
 from trainfree.analysis.published import has_published
 from trainfree.analysis.suitezero import published_files
-from trainfree.io import benchdata_root, package_hash
+from trainfree.closure import code_hash
+from trainfree.io import benchdata_root
 
 
 R = f"results/{config['study']}"
@@ -54,9 +56,13 @@ def all_cores() -> int:
         return 1
 
 
-def code_version(*parts):
-    """Hash of the package modules/folders ``parts`` a rule runs (``trainfree.io.package_hash``)."""
-    return package_hash(*parts)
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+
+def script_code(name):
+    """Hash of the script ``workflow/scripts/<name>`` and of the import closure of the package
+    modules it runs (``trainfree.closure.code_hash``): a rule's ``params.code``."""
+    return code_hash(SCRIPTS / name)
 
 
 def cfg_view(*keys):

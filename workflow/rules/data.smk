@@ -13,7 +13,7 @@ rule fetch_assets:
     params:
         assets=config["downloads"]["assets"],
         root=config["downloads"]["root"],
-        code=code_version("data/fetch.py", "pipeline/data.py"),
+        code=script_code("fetch_assets.py"),
     script:
         "../scripts/fetch_assets.py"
 
@@ -33,6 +33,6 @@ rule scoring_batch:
         f"{R}/logs/scoring_batch.log",
     params:
         cfg=cfg_view("data", "scoring.batch_size", "scoring.seed"),
-        code=code_version("data", "pipeline/data.py"),
+        code=script_code("scoring_batch.py"),
     script:
         "../scripts/scoring_batch.py"

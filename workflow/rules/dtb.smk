@@ -20,7 +20,7 @@ rule dtb_sample:
         f"{R}/logs/dtb_sample.log",
     params:
         cfg=cfg_view("space", "dtb.n", "dtb.seed"),
-        code=code_version("spaces", "training/dtb_workflow.py"),
+        code=script_code("dtb_sample.py"),
     script:
         "../scripts/dtb_sample.py"
 
@@ -43,7 +43,7 @@ rule dtb_train:
     params:
         device=DEVICE,
         cfg=cfg_view("space", "data", "dtb"),
-        code=code_version("training", "spaces", "data"),
+        code=script_code("dtb_train.py"),
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:
@@ -66,7 +66,7 @@ rule dtb_assemble:
         f"{R}/logs/dtb_assemble.log",
     params:
         cfg=cfg_view("study", "space", "data", "dtb"),
-        code=code_version("training"),
+        code=script_code("dtb_assemble.py"),
     script:
         "../scripts/dtb_assemble.py"
 
@@ -89,7 +89,7 @@ rule dtb_score_shard:
         n_shards=scatter_count,
         device=DEVICE,
         cfg=cfg_view("scoring", "fast_training"),
-        code=code_version("training", "metrics", "spaces", "data"),
+        code=script_code("dtb_score.py"),
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:
@@ -105,6 +105,8 @@ rule dtb_gather_scores:
         "../envs/trainfree.yaml"
     log:
         f"{R}/logs/dtb_gather_scores.log",
+    params:
+        code=script_code("gather.py"),
     script:
         "../scripts/gather.py"
 
@@ -127,7 +129,7 @@ rule dtb_table:
         f"{R}/logs/dtb_table_{{kind}}.log",
     params:
         cfg=cfg_view("study", "analysis"),
-        code=code_version("training", "analysis", "render"),
+        code=script_code("dtb_table.py"),
     script:
         "../scripts/dtb_table.py"
 
@@ -146,6 +148,6 @@ rule dtb_figure:
     log:
         f"{R}/logs/dtb_figure_{{name}}.log",
     params:
-        code=code_version("training", "render"),
+        code=script_code("dtb_figure.py"),
     script:
         "../scripts/dtb_figure.py"

@@ -19,7 +19,6 @@ rule figure:
         name="[a-z_0-9]+",
     params:
         cfg=cfg_view(*TARGET_KEYS),
-        code=code_version("render", "pipeline/render.py", "pipeline/common.py", "analysis/correlation.py",
-                          "metrics/engine.py", "benchmarks/__init__.py"),
+        code=script_code("figure.py"),
     script:
         "../scripts/figure.py"

@@ -13,6 +13,6 @@ rule sample:
         f"{R}/logs/sample.log",
     params:
         cfg=cfg_view("space", "sample", "ground_truth.kind", "ground_truth.source"),
-        code=code_version("spaces", "benchmarks", "pipeline/sample.py"),
+        code=script_code("sample.py"),
     script:
         "../scripts/sample.py"

@@ -2,7 +2,6 @@
 # before scoring. Shard count: `--set-scatter score=N`; torch threads: `--set-threads score_shard=T`.
 
 SCORE_KEYS = ("space", "model", "data", "scoring.metrics", "scoring.seed")
-SCORE_CODE = ("metrics", "spaces", "data", "training", "seeding.py", "pipeline/score.py", "pipeline/common.py")
 
 
 rule score_shard:
@@ -24,7 +23,7 @@ rule score_shard:
         n_shards=scatter_count,
         device=DEVICE,
         cfg=lambda wc: cfg_view(*SCORE_KEYS, *(("fast_training",) if int(wc.k) > 0 else ())),
-        code=code_version(*SCORE_CODE),
+        code=script_code("score_shard.py"),
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:
@@ -42,6 +41,6 @@ rule gather_scores:
     log:
         f"{R}/logs/gather_scores.log",
     params:
-        code=code_version("pipeline/common.py"),
+        code=script_code("gather.py"),
     script:
         "../scripts/gather.py"

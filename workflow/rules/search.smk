@@ -38,7 +38,7 @@ rule search_pool_shard:
     params:
         step="pool_shard",
         cfg=cfg_view("space", "search.pool", "data", "model"),
-        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
+        code=script_code("search.py"),
         cache=f"{R}/cache",
         device=DEVICE,
     threads: 1
@@ -62,7 +62,7 @@ rule search_scores:
     params:
         step="gather",
         cfg=cfg_view("space", "search.pool", "data", "model"),
-        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
+        code=script_code("search.py"),
     script:
         "../scripts/search.py"
 
@@ -87,7 +87,7 @@ rule search_best_of_n:
     params:
         step="best_of_n",
         cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
-        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
+        code=script_code("search.py"),
     script:
         "../scripts/search.py"
 
@@ -117,7 +117,7 @@ if SEARCH_TRAIN:
         params:
             step="hnas_train",
             cfg=cfg_view("space", "search", "data"),
-            code=code_version("search", "training", "spaces", "data"),
+            code=script_code("search.py"),
             work=f"{R}/search/observations",
             device=DEVICE,
         threads: 1
@@ -147,7 +147,7 @@ rule search_hnas:
     params:
         step="hnas",
         cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
-        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
+        code=script_code("search.py"),
     script:
         "../scripts/search.py"
 
@@ -167,6 +167,6 @@ rule search_budget:
     params:
         step="budget",
         cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
-        code=code_version("search", "metrics", "spaces", "data", "benchmarks", "pipeline/common.py"),
+        code=script_code("search.py"),
     script:
         "../scripts/search.py"

@@ -21,7 +21,7 @@ rule train_shard:
         device=DEVICE,
         checkpoints=f"{R}/training/checkpoints",
         cfg=cfg_view("space", "model", "data", "training"),
-        code=code_version("spaces", "training", "data", "seeding.py", "pipeline/train.py", "pipeline/common.py"),
+        code=script_code("train_shard.py"),
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:
@@ -38,6 +38,6 @@ rule gather_states:
     log:
         f"{R}/logs/gather_states.log",
     params:
-        code=code_version("pipeline/common.py"),
+        code=script_code("gather.py"),
     script:
         "../scripts/gather.py"
