@@ -26,9 +26,8 @@ import argparse
 import pandas as pd
 
 from trainfree.analysis import suitezero as sz
-from trainfree.analysis.tidy import wide_scores
 from trainfree.analysis.correlation import rank_correlation
-from trainfree.io import package_hash
+from trainfree.analysis.tidy import wide_scores
 
 NOISY = ("jacob_cov", "epe_nas", "grasp", "plain", "fisher", "snip", "grad_norm")
 
@@ -49,7 +48,7 @@ def main() -> None:
     archs = sorted(specs.index)
     names = [m.strip() for m in args.metrics.split(",") if m.strip()]
     # the key under which the agreement run caches its scores: rows of other code are scored anew
-    code = package_hash("metrics", "spaces", "data", "analysis/suitezero.py")
+    code = sz.scores_code()
     wides = []
     for i, seed in enumerate(args.seeds):
         have = pd.DataFrame()

@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 
 from trainfree.analysis.correlation import finite_pairs, rank_correlation
+from trainfree.closure import code_hash
 from trainfree.errors import TrainfreeError
-from trainfree.io import benchdata_root, package_hash, write_csv, write_text
+from trainfree.io import benchdata_root, write_csv, write_text
 from trainfree.metrics.engine import wide_scores
 from trainfree.render.tables import to_markdown
 
@@ -264,6 +265,12 @@ def validation_table(ours: pd.DataFrame, published: pd.DataFrame) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def scores_code() -> str:
+    """Code hash stored with each cached score row: the import closure of this module (it
+    scores the archs); rows of other code are scored anew."""
+    return code_hash(__name__)
+
+
 def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike | None = None,
                    batch_size: int | None = None, out_csv: str | os.PathLike | None = None,
                    out_md: str | os.PathLike | None = None,
@@ -285,7 +292,7 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
     specs = pub.spec.groupby(level=0).first()
     archs = sorted(specs.index)
     names = list(COLUMN_MAP.values()) + list(EXTRA_METRICS)
-    code = package_hash("metrics", "spaces", "data", "analysis/suitezero.py")
+    code = scores_code()
     done = pd.DataFrame()
     if scores_out is not None and Path(scores_out).is_file():  # resume an interrupted run
         done = pd.read_csv(scores_out)
