@@ -31,11 +31,10 @@ def run_snakemake(workdir: Path, cfg: dict | Path, *extra: str, targets=(), env:
 
 
 def benchdata(rel: str) -> Path:
-    """Path of a file under ../shared/benchdata, or skip the test with the reason."""
-    p = BENCHDATA / rel
-    if not p.exists():
-        pytest.skip(f"benchmark mirror file {p} is missing (../shared/benchdata beside the repo)")
-    return p
+    """Path of a bundled benchmark data file (``trainfree.benchdata``; a missing one fails the test)."""
+    from trainfree.benchdata import path
+
+    return path(rel)
 
 
 def pytest_configure(config):
@@ -59,3 +58,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cluster" in item.keywords:
             item.add_marker(skip)
+
+
+def write_swap_format_csv(path: Path, n: int, seed: int = 0) -> Path:
+    """A synthetic CSV in the SWAP DARTS format (``"Genotype(...)",accuracy``, no header; normal =
+    reduce cell, ``none`` among the ops), with made-up accuracies: a stand-in for the fetched SWAP
+    CSV (``trainfree fetch swap-darts``), which the project does not bundle."""
+    import numpy as np
+
+    from trainfree.spaces.darts import OPS
+
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(n):
+        edges = [(OPS[int(rng.integers(len(OPS)))], int(rng.integers(node + 2))) for node in range(4) for _ in range(2)]
+        cell = "[" + ", ".join(f"('{op}', {i})" for op, i in edges) + "]"
+        geno = f"Genotype(normal={cell}, normal_concat=[2, 3, 4, 5], reduce={cell}, reduce_concat=[2, 3, 4, 5])"
+        lines.append(f'"{geno}",{rng.uniform(80, 87):.2f}')
+    path.write_text("\r\n".join(lines) + "\r\n")
+    return path

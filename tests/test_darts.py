@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import benchdata
+from conftest import ROOT, benchdata, write_swap_format_csv
 from torch import nn
 
 from trainfree.benchmarks import darts as darts_gt
@@ -76,13 +76,22 @@ def test_benchmark_files_parse_and_round_trip():
     ids = {darts.canonical(k) for k in d}
     assert len(ids) == 362
     assert all(darts.to_compact(k) == k for k in d)  # the file's keys are NASLib's own spelling
-    with open(benchdata("darts/darts_swap_cifar10_val_500.csv"), newline="") as f:
+
+
+def test_swap_csv_parses(tmp_path):
+    """The SWAP CSV: the fetched file where it is in data/ (``trainfree fetch swap-darts``), else a
+    file of the same format."""
+    real = ROOT / "data" / "DARTS_archs_CIFAR10.csv"
+    path = real if real.is_file() else write_swap_format_csv(tmp_path / "swap.csv", 200)
+    with open(path, newline="") as f:
         rows = list(csv.reader(f))
     swap = [darts.parse(r[0]) for r in rows]
-    assert len({darts.canonical(g) for g in swap}) == 500
+    assert len({darts.canonical(g) for g in swap}) == len(rows) == (1000 if path == real else 200)
     assert any(op == "none" for g in swap for op, _ in g.normal)
     with pytest.raises(TrainfreeError, match="uses 'none'"):
         darts.to_compact(next(g for g in swap if any(op == "none" for op, _ in g.normal)))
+    gt = darts_gt.read(path)
+    assert len(gt) == len(rows) and set(gt.epochs) == {200} and gt.source.str.contains("SWAP").all()
 
 
 @pytest.mark.parametrize("bad, why", [
@@ -207,16 +216,19 @@ def test_naslib_nb301_graph_options():
 # --------------------------------------------------------------------------- ground truth
 
 
-def test_ground_truth_tables():
+def test_ground_truth_tables(tmp_path):
     folder = benchdata("darts/nb301_suitezero_subset362.json").parent
-    gt = load_ground_truth("darts", folder)
-    assert len(gt) == 362 * 3 + 500
+    assert len(load_ground_truth("darts", folder)) == 362 * 3
+    swap = write_swap_format_csv(tmp_path / "swap.csv", 200)
+    gt = load_ground_truth("darts", [folder, swap])  # a list of sources: their tables in list order
+    assert len(gt) == 362 * 3 + 200
     nb = select(gt, "cifar10", "valid", 100)
     sw = select(gt, "cifar10", "valid", 200)
-    assert len(nb) == 362 and len(sw) == 500
+    assert len(nb) == 362 and len(sw) == 200
     assert nb[darts.canonical(KEY)] == pytest.approx(92.71380239702151)
     assert select(gt, "cifar10", "cost", 100, field="params_m")[darts.canonical(KEY)] == 0.915946
-    assert sw.iloc[0] == pytest.approx(84.52999877929688) and sw.max() == pytest.approx(86.36999511718750)
+    first_acc = float(swap.read_text().splitlines()[0].rsplit(",", 1)[1])
+    assert sw.iloc[0] == pytest.approx(first_acc)
     assert gt.source.str.contains("surrogate").any() and gt.source.str.contains("SWAP").any()
     assert (gt.space == "darts").all() and set(gt.seed) == {"mean"}
     with pytest.raises(TrainfreeError, match="available: darts, nb101, nb201"):

@@ -11,15 +11,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from conftest import ROOT, run_snakemake
+from conftest import ROOT, benchdata, run_snakemake
 
 import trainfree.dtb
 from trainfree.errors import TrainfreeError
 from trainfree.training.dtb import augment, build, evaluate, load_data
 from trainfree.training.dtb_workflow import assemble_stage, protocol_of, sample_stage, train_stage
 
-NPZ = ROOT.parent / "shared" / "benchdata" / "images" / "cifar10_partial_5506.npz"
-pytestmark = pytest.mark.skipif(not NPZ.is_file(), reason=f"benchdata images missing: {NPZ}")
+NPZ = benchdata("images/cifar10_partial_5506.npz")
 
 
 def tiny_cfg(**dtb) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -256,3 +257,15 @@ def test_cli_fetch_offline_message(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no connection" in err and "md5 c58f30108f718f92721af3b95e74349a" in err
     assert "sha256 6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce" in err
+
+
+def test_swap_asset_pinned_and_verified(server, tmp_path):
+    """SWAP's DARTS CSV is not bundled (no licence stated): it is fetched from a commit-pinned URL
+    and kept only when its size and SHA-256 match; other bytes never get its name."""
+    a = get_asset("swap-darts")
+    assert re.search(r"/pym1024/SWAP/[0-9a-f]{40}/datasets/DARTS_archs_CIFAR10\.csv$", a.urls[0])
+    assert a.size == 423_509 and re.fullmatch(r"[0-9a-f]{64}", a.sha256)
+    with pytest.raises(TrainfreeError) as e:
+        fetch("swap-darts", tmp_path, url_override=server.url("/good"), retries=1, backoff_s=0)
+    assert str(e.value).count("\n") == 0 and a.sha256 in str(e.value)
+    assert not (tmp_path / a.filename).exists()

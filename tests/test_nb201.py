@@ -54,7 +54,7 @@ def test_sampler_seeded_distinct_uniform():
 def test_forward_shape_and_index_9930_params():
     model = nb201.build_model(ARCH, C=16, N=5, num_classes=10)
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
-    df = pd.read_csv(benchdata("nb201/nb201_cifar10_v1_1.csv"))
+    df = pd.read_csv(benchdata("nb201/nb201_cifar10_v1_1.csv.xz"))
     r = df.iloc[9930]
     assert nb201.count_params(nb201.build_model(r.arch_str)) == round(r.params_m * 1e6) == 1288506
 
@@ -63,7 +63,7 @@ def test_params_equal_benchmark_on_random_archs():
     """Exact for every arch except NB201 rows whose params are a mean over seed runs
     that disagree by whole ops (benchmark artefact, 204 of 15,625 rows); for those the
     difference times 6 is a whole number of 1x1/3x3 cell convolutions."""
-    df = pd.read_csv(benchdata("nb201/nb201_cifar10_v1_1.csv"))
+    df = pd.read_csv(benchdata("nb201/nb201_cifar10_v1_1.csv.xz"))
     rows = df.sample(400, random_state=0)
     conv1, conv3 = 28000, 243040  # params of one 1x1 / 3x3 conv edge over the 15 cells
     exact = 0

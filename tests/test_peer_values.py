@@ -46,7 +46,7 @@ FLOORS = {
 
 @pytest.fixture(scope="module")
 def published() -> pd.DataFrame:
-    benchdata("nb201/nb201_zc_proxies_cifar10_suitezero.csv")
+    benchdata("nb201/nb201_zc_proxies_cifar10_suitezero.csv.xz")
     benchdata(IMAGES_FILE)
     return load_published(BENCHDATA)
 

@@ -4,11 +4,11 @@ criterion's pick at every step, the DARTS settings; the CLI."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import benchdata
 
 from trainfree.benchmarks import GT_COLUMNS
 from trainfree.cli import main
@@ -25,7 +25,7 @@ from trainfree.search.hnas import (
 from trainfree.search.pool import wide_to_tidy
 from trainfree.spaces.nb201 import sample
 
-BENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchdata" / "nb201"
+BENCH = benchdata("nb201")
 
 
 def _brute(score: np.ndarray, acc: np.ndarray, n: int, repeats: int, seed: int, hib: bool) -> np.ndarray:
@@ -95,12 +95,11 @@ def test_direction_from_registry_or_flag():
         direction("nwot")
 
 
-@pytest.mark.skipif(not (BENCH / "nb201_zc_proxies_cifar10_suitezero.csv").is_file(), reason="benchdata missing")
 def test_suitezero_nwot_search_near_naswot_published(tmp_path):
     from trainfree.benchmarks import load_ground_truth
 
     gt = load_ground_truth("nb201", BENCH)
-    wide = pd.read_csv(BENCH / "nb201_zc_proxies_cifar10_suitezero.csv")
+    wide = pd.read_csv(BENCH / "nb201_zc_proxies_cifar10_suitezero.csv.xz")
     scores = wide_to_tidy(wide, "net_str", ["nwot"])
     df = best_of_n_table(scores, gt, ["nwot"], [100], repeats=500, seed=0, directions={"nwot": True})
     c10 = df[df.dataset == "cifar10"].iloc[0]
@@ -211,7 +210,7 @@ def test_cli_best_of_n_and_errors(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_search_workflow_tiny_end_to_end(tmp_path):
-    from conftest import benchdata, run_snakemake
+    from conftest import run_snakemake
 
     npz = benchdata("images/cifar10_partial_5506.npz")
     nb201 = benchdata("nb201")
@@ -221,7 +220,7 @@ def test_search_workflow_tiny_end_to_end(tmp_path):
         "ground_truth": {"kind": "benchmark", "source": str(nb201)},
         "search": {
             "pool": {"n": 24, "shard_size": 12, "batch_size": 16},
-            "external": {"path": str(nb201 / "nb201_zc_proxies_cifar10_suitezero.csv")},
+            "external": {"path": str(nb201 / "nb201_zc_proxies_cifar10_suitezero.csv.xz")},
             "best_of_n": {"n": [5, 10], "repeats": 40},
             "hnas": {"seeds": 2, "n_probes": 2, "n_steps": 1, "pool_step": 8},
         },

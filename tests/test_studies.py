@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import benchdata, run_snakemake
+from conftest import benchdata, run_snakemake, write_swap_format_csv
 
 from trainfree.config_check import check_config
 from trainfree.errors import TrainfreeError
@@ -77,13 +77,14 @@ def test_model_section_of_the_space_passes():
     check_config(_cfg("darts", {"C": 4, "layers": 2, "auxiliary": False}))
 
 
-def _tiny(space: str, model: dict, source: Path, targets: list[dict], n: int) -> dict:
+def _tiny(space: str, model: dict, source: Path | list[Path], targets: list[dict], n: int) -> dict:
     return {"study": "tiny", "space": space, "model": model,
             "sample": {"pool": "ground_truth", "n": n, "seed": 0},
             "data": {"dataset": "cifar10", "root": str(benchdata("images/cifar10_partial_5506.npz"))},
             "scoring": {"metrics": ["naswot", "distinguishing_ability", "activation_units", "params"],
                         "batch_size": 16, "fast_steps": []},
-            "ground_truth": {"kind": "benchmark", "source": str(source), "targets": targets},
+            "ground_truth": {"kind": "benchmark", "targets": targets,
+                             "source": [str(s) for s in source] if isinstance(source, list) else str(source)},
             "analysis": {"n_boot": 20, "ablation_targets": "all"}}
 
 
@@ -113,7 +114,8 @@ def test_tiny_darts_study_each_target_on_its_archs(tmp_path):
              "source": "NB301"}
     swap = {"dataset": "cifar10", "split": "valid", "epochs": 200, "seed": "mean", "field": "acc",
             "source": "SWAP"}
-    cfg = _tiny("darts", {"C": 4, "layers": 2}, benchdata("darts"), [nb301, swap], n=12)
+    swap_csv = write_swap_format_csv(tmp_path / "swap_format.csv", 500)
+    cfg = _tiny("darts", {"C": 4, "layers": 2}, [swap_csv, benchdata(NB301_JSON)], [nb301, swap], n=12)
     r = run_snakemake(tmp_path, cfg, "--cores", "2", "-q", timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     out = tmp_path / "results" / "tiny"

@@ -403,7 +403,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--device", type=device_name, default="cpu", help="cpu or cuda[:i]")
     p.add_argument("--dataset", default="cifar10", help="dataset of the scoring batch")
     p.add_argument("--data-root", default=None,
-                   help="dataset folder or .npz (default: the shared partial CIFAR-10 npz, else digits)")
+                   help="dataset folder or .npz (default: the bundled partial CIFAR-10 npz)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="arch sample, batch and init seed")
     p.add_argument("--C", type=positive_int, default=None, help="channels (NB201, DARTS; default the space's)")
     p.add_argument("--N", type=positive_int, default=None, help="NB201 cells per stage (default 5)")

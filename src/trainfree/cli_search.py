@@ -28,7 +28,7 @@ def _read_gt(path: str) -> pd.DataFrame:
     p = Path(path)
     if not p.is_file():
         raise TrainfreeError(f"ground truth {path!r} does not exist; write it with `trainfree ground-truth nb201 "
-                             f"--source ../shared/benchdata/nb201 --out gt.parquet`")
+                             f"--source src/trainfree/benchdata/nb201 --out gt.parquet`")
     gt = pd.read_parquet(p) if p.suffix in (".parquet", ".pq") else pd.read_csv(p)
     gt["seed"] = gt["seed"].astype(str)
     return gt
@@ -103,7 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     h.set_defaults(func=_hnas)
 
     c = sub.add_parser("convert", help="wide score table (one column per metric) -> tidy arch_id, metric, value")
-    c.add_argument("--wide", required=True, help="wide CSV, e.g. nb201_zc_proxies_cifar10_suitezero.csv")
+    c.add_argument("--wide", required=True, help="wide CSV, e.g. nb201_zc_proxies_cifar10_suitezero.csv.xz")
     c.add_argument("--arch-col", default="net_str", help="column holding the arch string (default net_str)")
     c.add_argument("--metrics", default=None, help="columns to keep (default: every numeric column)")
     c.add_argument("--out", required=True, type=out_file, help="output .csv or .parquet")

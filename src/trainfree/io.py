@@ -17,16 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-#: environment variable that overrides the location of the benchmark mirror
-BENCHDATA_ENV = "TRAINFREE_BENCHDATA"
-
 
 def benchdata_root() -> Path:
-    """The offline benchmark mirror: ``$TRAINFREE_BENCHDATA`` or ``<project>/../shared/benchdata``."""
-    env = os.environ.get(BENCHDATA_ENV)
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "benchdata"
+    """The benchmark data folder (see :mod:`trainfree.benchdata`): bundled with the package."""
+    from trainfree.benchdata import root
+
+    return root()
 
 
 @contextlib.contextmanager

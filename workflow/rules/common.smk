@@ -84,7 +84,8 @@ def files_read(*paths):
     return [str(p) for p in paths if p and Path(p).exists()]
 
 
-GT_SOURCE = files_read(config["ground_truth"].get("source")) if not TRAINING else []
+_GT = config["ground_truth"].get("source")
+GT_SOURCE = files_read(*(_GT if isinstance(_GT, list) else [_GT])) if not TRAINING else []
 DATA_ROOT = files_read(config["data"].get("root"))
 SUITEZERO_ROOT = Path(config.get("suitezero", {}).get("bench_root") or benchdata_root())
 SUITEZERO_FILES = files_read(*published_files(config.get("suitezero", {}).get("space", "nb201"), SUITEZERO_ROOT))

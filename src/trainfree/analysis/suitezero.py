@@ -2,7 +2,7 @@
 
 NAS-Bench-Suite-Zero (NASLib, CIFAR-10, batch 64) publishes zero-cost proxies for 9,445
 NB201 archs (CSV mirror), 250 NB101 cell keys and 362 NB301 (DARTS-space) archs (JSON
-subsets in the benchdata mirror). For a seeded sample of them we score the same archs with
+subsets in the bundled benchmark data). For a seeded sample of them we score the same archs with
 our engine on a real CIFAR-10 batch of 64 and report, per proxy, the Spearman rank
 correlation of
 
@@ -42,8 +42,8 @@ COLUMN_MAP: dict[str, str] = {
     "grasp": "grasp", "jacov": "jacob_cov", "l2_norm": "l2_norm", "nwot": "naswot",
     "params": "params", "plain": "plain", "snip": "snip", "synflow": "synflow", "zen": "zen",
 }
-PROXY_FILE = "nb201/nb201_zc_proxies_cifar10_suitezero.csv"
-ACC_FILE = "nb201/nb201_cifar10_v1_1.csv"
+PROXY_FILE = "nb201/nb201_zc_proxies_cifar10_suitezero.csv.xz"
+ACC_FILE = "nb201/nb201_cifar10_v1_1.csv.xz"
 NB101_FILE = "nb101/nb101_suitezero_subset250.json"
 NB301_FILE = "darts/nb301_suitezero_subset362.json"
 IMAGES_FILE = "images/cifar10_partial_5506.npz"
@@ -162,7 +162,7 @@ def load_published(bench_root: str | os.PathLike, space: str = "nb201") -> pd.Da
     for f in src.files:
         if not (root / f).is_file():
             raise TrainfreeError(f"benchmark file {str(root / f)!r} is missing; place the NAS-Bench-Suite-Zero "
-                                 f"file there (see shared/benchdata/README.md)")
+                                 f"file there (the bundled copy is listed in trainfree/benchdata/manifest.json)")
     return src.load(root)
 
 

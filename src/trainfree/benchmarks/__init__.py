@@ -33,9 +33,11 @@ GT_COLUMNS = ["space", "arch_id", "bench_index", "dataset", "split", "epochs", "
               "value", "source"]
 
 
-def load_ground_truth(space: str, source: str | os.PathLike, *, hps: tuple[str, ...] = ("12", "200"),
+def load_ground_truth(space: str, source: str | os.PathLike | list | tuple, *, hps: tuple[str, ...] = ("12", "200"),
                       seeds: bool = True, trusted: bool = False) -> pd.DataFrame:
     """Tidy ground truth (``GT_COLUMNS``) of ``space`` from ``source``; the format is detected.
+
+    ``source`` may be a list of sources: their tables are concatenated in list order.
 
     ``nb201``:
 
@@ -54,6 +56,11 @@ def load_ground_truth(space: str, source: str | os.PathLike, *, hps: tuple[str, 
     ``trusted`` (see ``nb201_official.load_pth``) apply to the official NB201 formats only;
     ``seeds`` also to NB101 and NDS.
     """
+    if isinstance(source, list | tuple):
+        if not source:
+            raise TrainfreeError("ground-truth source: the list of sources is empty; give at least one file or folder")
+        frames = [load_ground_truth(space, s, hps=hps, seeds=seeds, trusted=trusted) for s in source]
+        return pd.concat(frames, ignore_index=True)
     path = Path(source)
     if space not in _READERS and space.startswith(_NDS_PREFIX):
         # every NDS sweep shares one reader, which names the release's fetch asset when
@@ -108,11 +115,11 @@ def _read_nds(space: str, path: Path, *, seeds: bool) -> pd.DataFrame:
 #: space -> (reader(path, hps=, seeds=, trusted=) -> tidy table, what to give when the source is missing)
 _READERS = {
     "nb101": (_read_nb101, "nasbench_only108.tfrecord or the Suite-Zero JSON "
-                           "(e.g. ../shared/benchdata/nb101/nb101_suitezero_subset250.json)"),
-    "nb201": (_read_nb201, "an NB201 benchmark file, a NATS folder or the benchdata CSV folder "
-                           "(e.g. ../shared/benchdata/nb201)"),
-    "darts": (_read_darts, "the Suite-Zero NB301 JSON, the SWAP CSV or their folder "
-                           "(e.g. ../shared/benchdata/darts)"),
+                           "(e.g. the bundled src/trainfree/benchdata/nb101/nb101_suitezero_subset250.json)"),
+    "nb201": (_read_nb201, "an NB201 benchmark file, a NATS folder or a CSV folder "
+                           "(e.g. the bundled src/trainfree/benchdata/nb201)"),
+    "darts": (_read_darts, "the Suite-Zero NB301 JSON (bundled: src/trainfree/benchdata/darts), "
+                           "the SWAP CSV (`trainfree fetch swap-darts`) or their folder"),
 }
 
 

@@ -139,7 +139,7 @@ def suitezero_proxies(path: str | os.PathLike) -> pd.DataFrame:
     files = [f for f in _files(path) if _kind(f) == "nb301"] if path.exists() else []
     if not files:
         raise TrainfreeError(f"no Suite-Zero NB301 JSON at {str(path)!r}; place "
-                             f"nb301_suitezero_subset362.json there (see shared/benchdata/README.md)")
+                             f"nb301_suitezero_subset362.json there (bundled: src/trainfree/benchdata/darts)")
     rows = []
     for f in files:
         for key, rec in _load_nb301(f).items():

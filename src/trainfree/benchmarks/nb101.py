@@ -303,4 +303,4 @@ def load(path: Path, *, seeds: bool = True, verify: bool = True, **_ignored) -> 
         return read_suitezero(path)
     raise TrainfreeError(f"{str(path)!r} is not a recognised NB101 ground-truth source: give the official "
                          f"nasbench_only108.tfrecord or the Suite-Zero JSON "
-                         f"(../shared/benchdata/nb101/nb101_suitezero_subset250.json)")
+                         f"(bundled: src/trainfree/benchdata/nb101/nb101_suitezero_subset250.json)")

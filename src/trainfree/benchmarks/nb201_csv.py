@@ -1,6 +1,7 @@
-"""NB201 ground truth from simple CSV mirrors (e.g. ``../shared/benchdata/nb201``).
+"""NB201 ground truth from simple CSV mirrors (e.g. the bundled ``trainfree/benchdata/nb201``).
 
-Recognised files (by their columns), each row order = NB201 index:
+Recognised files (``.csv``, or ``.csv.xz`` / ``.csv.gz`` compressed; by their columns), each
+row order = NB201 index:
 
 - ``index, arch_str, params_m, test_acc, valid_acc, valid_test_acc`` (NB201 v1_1
   CIFAR-10 as used by NASWOT): ``cifar10`` test, ``cifar10-valid`` valid and test,
@@ -45,12 +46,26 @@ def _kind(path: Path) -> str | None:
     return None
 
 
+CSV_SUFFIXES = (".csv", ".csv.xz", ".csv.gz")
+
+
+def _is_csv(path: Path) -> bool:
+    return path.name.endswith(CSV_SUFFIXES)
+
+
+def _name(path: Path) -> str:
+    """The CSV's name without its compression suffix (the tidy table's ``source`` label)."""
+    return path.name.removesuffix(".xz").removesuffix(".gz")
+
+
 def _files(path: Path) -> list[Path]:
-    return sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    if not path.is_dir():
+        return [path]
+    return sorted((f for f in path.iterdir() if f.is_file() and _is_csv(f)), key=_name)
 
 
 def can_read(path: Path) -> bool:
-    return any(_kind(f) for f in _files(path) if f.suffix == ".csv")
+    return any(_kind(f) for f in _files(path) if _is_csv(f))
 
 
 def _long(arch: pd.Series, source: str, specs: list[tuple[str, str, str, str, int, str]],
@@ -72,7 +87,7 @@ def read_file(path: Path) -> pd.DataFrame:
 
     kind = _kind(path)
     df = pd.read_csv(path)
-    src = f"{path.name} ({kind})"
+    src = f"{_name(path)} ({kind})"
     if kind == "v1_1":
         if "index" in df.columns and not (df["index"].values == np.arange(len(df))).all():
             df = df.sort_values("index").reset_index(drop=True)

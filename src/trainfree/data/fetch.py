@@ -174,6 +174,16 @@ register_asset(Asset(
     identified_by="its file name and its member <sweep>.json files (no size or checksum is published)",
 ))
 register_asset(Asset(
+    name="swap-darts",
+    filename="DARTS_archs_CIFAR10.csv",
+    urls=("https://raw.githubusercontent.com/pym1024/SWAP/f6049f7c979b0cfc9ac5a13666fedb79dfe3cce8/"
+          "datasets/DARTS_archs_CIFAR10.csv",),
+    size=423_509,
+    sha256="d28d263aa7dd4103b6a1da1775b1b03ae16ffd2516409ca3bd493c8784abe6b0",
+    description=("SWAP's 1,000 DARTS-space genotypes with their CIFAR-10 validation accuracy (reduced-size "
+                 "training, 200 epochs); fetched, not bundled: the file states no licence"),
+))
+register_asset(Asset(
     name="imagenet16-120",
     filename="ImageNet16",
     kind="folder",

@@ -213,7 +213,7 @@ def observation_field(gt: pd.DataFrame) -> tuple[dict, bool]:
     if _has(gt, OBSERVATION_200):
         return dict(OBSERVATION_200), True
     raise TrainfreeError("the ground truth has no cifar10-valid valid accuracy (12 or 200 epochs); build it with "
-                         "`trainfree ground-truth nb201 --source ../shared/benchdata/nb201 --out gt.parquet`")
+                         "`trainfree ground-truth nb201 --source src/trainfree/benchdata/nb201 --out gt.parquet`")
 
 
 def hnas_nb201(scores: pd.DataFrame, gt: pd.DataFrame, seeds: Sequence[int], *,
