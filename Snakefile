@@ -10,6 +10,12 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
+# `--config 'suitezero={space: nb101, n: 20}'`: Snakemake passes the values of a nested
+# mapping as strings; each is read as YAML (20 -> int, [a, b] -> list), as in a config file.
+from trainfree.workflow_config import coerce_cli_values  # noqa: E402
+
+coerce_cli_values(config, workflow.config_settings.overwrite_config or {})
+
 # The model options are the space's own (its MODEL_DEFAULTS): a study file's `model`
 # section replaces the default config's instead of being merged into it.
 _cli_model = (workflow.config_settings.overwrite_config or {}).get("model")

@@ -11,6 +11,7 @@ from pathlib import Path
 from trainfree.analysis.published import has_published
 from trainfree.analysis.suitezero import published_files
 from trainfree.closure import code_hash
+from trainfree.workflow_config import missing_input_message
 from trainfree.io import benchdata_root
 
 
@@ -79,16 +80,29 @@ def cfg_view(*keys):
     return out
 
 
-def files_read(*paths):
-    """The existing local files/folders among ``paths`` (config values that name inputs)."""
-    return [str(p) for p in paths if p and Path(p).exists()]
+def files_read(key, *paths):
+    """The local files/folders ``paths`` that config ``key`` names as inputs. A path that does
+    not exist stops the run before any job (dry runs included), naming the key, the file and how
+    to get it; paths under ``downloads.root`` are made by the fetch job when assets are listed."""
+    out = []
+    fetched_root = Path(config["downloads"]["root"]).resolve() if config["downloads"]["assets"] else None
+    for p in paths:
+        if not p:
+            continue
+        if Path(p).exists():
+            out.append(str(p))
+        elif fetched_root is None or fetched_root not in (Path(p).resolve(), *Path(p).resolve().parents):
+            raise WorkflowError(missing_input_message(key, str(p)))
+    return out
 
 
 _GT = config["ground_truth"].get("source")
-GT_SOURCE = files_read(*(_GT if isinstance(_GT, list) else [_GT])) if not TRAINING else []
-DATA_ROOT = files_read(config["data"].get("root"))
+GT_SOURCE = files_read("ground_truth.source", *(_GT if isinstance(_GT, list) else [_GT])) if not TRAINING else []
+DATA_ROOT = files_read("data.root", config["data"].get("root"))
 SUITEZERO_ROOT = Path(config.get("suitezero", {}).get("bench_root") or benchdata_root())
-SUITEZERO_FILES = files_read(*published_files(config.get("suitezero", {}).get("space", "nb201"), SUITEZERO_ROOT))
+SUITEZERO_FILES = (files_read("suitezero.bench_root", *published_files(config.get("suitezero", {}).get("space", "nb201"),
+                                                                         SUITEZERO_ROOT))
+                   if "suitezero" in config["outputs"] else [])
 # config keys the ground-truth targets depend on (targets() in trainfree.pipeline.common)
 TARGET_KEYS = ("study", "space", "data.dataset", "training.epochs", "training.seed", "ground_truth")
 
