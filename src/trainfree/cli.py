@@ -101,18 +101,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 # modules that add subcommands through register(subparsers)
-_EXTENSIONS = ("trainfree.cli_benchmarks", "trainfree.bench", "trainfree.cli_search")
+_EXTENSIONS = ("trainfree.cli_benchmarks", "trainfree.cli_bench", "trainfree.cli_search")
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
-    from trainfree.metrics import get_metric, list_metrics
+    from trainfree.metric_table import metric_rows  # the registry read without importing torch
 
     rows = []
-    for name in list_metrics():
-        m = get_metric(name)
-        needs = ["data" if m.needs_data else "no data"] + (["labels"] if m.needs_labels else [])
-        rows.append({"metric": name, "higher_is_better": m.higher_is_better, "needs": "+".join(needs),
-                     "passes": ",".join(m.passes), "doc": m.doc.splitlines()[0] if m.doc else ""})
+    for m in metric_rows():
+        needs = ["data" if m["needs_data"] else "no data"] + (["labels"] if m["needs_labels"] else [])
+        rows.append({"metric": m["metric"], "higher_is_better": m["higher_is_better"], "needs": "+".join(needs),
+                     "passes": ",".join(m["passes"]), "doc": m["doc"]})
     if args.format == "json":
         print(json.dumps(rows, indent=2))
     else:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from trainfree.cli import out_file
 from trainfree.errors import TrainfreeError
+
+if TYPE_CHECKING:  # pandas loads in the handlers, not when the CLI starts
+    import pandas as pd
 
 
 def _ints(text: str) -> list[int]:
@@ -24,6 +26,8 @@ def _ints(text: str) -> list[int]:
 
 def _read_gt(path: str) -> pd.DataFrame:
     from pathlib import Path
+
+    import pandas as pd
 
     p = Path(path)
     if not p.is_file():

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from trainfree.errors import TrainfreeError
-from trainfree.io import write_csv, write_parquet
 from trainfree.spaces.nds import PREFIX as _NDS_PREFIX
+
+# pandas (and trainfree.io, which imports it) load where a table is read or written, so
+# that the CLI lists its subcommands without them
+if TYPE_CHECKING:
+    import pandas as pd
 
 GT_COLUMNS = ["space", "arch_id", "bench_index", "dataset", "split", "epochs", "seed", "field",
               "value", "source"]
@@ -59,6 +62,8 @@ def load_ground_truth(space: str, source: str | os.PathLike | list | tuple, *, h
     if isinstance(source, list | tuple):
         if not source:
             raise TrainfreeError("ground-truth source: the list of sources is empty; give at least one file or folder")
+        import pandas as pd
+
         frames = [load_ground_truth(space, s, hps=hps, seeds=seeds, trusted=trusted) for s in source]
         return pd.concat(frames, ignore_index=True)
     path = Path(source)
@@ -125,6 +130,8 @@ _READERS = {
 
 def save_ground_truth(gt: pd.DataFrame, out: str | os.PathLike) -> Path:
     """Write a tidy ground-truth table to ``out`` (``.parquet``, or ``.csv``) atomically."""
+    from trainfree.io import write_csv, write_parquet
+
     out = Path(out)
     missing = [c for c in GT_COLUMNS if c not in gt.columns]
     if missing:
