@@ -501,3 +501,183 @@ def test_cached_batch_is_not_reused_after_its_npz_changed(tmp_path):
     assert len(list(cache.glob("*.npz"))) == 2
     with pytest.raises(TrainfreeError, match="is a file; give a folder"):
         scoring_batch("npz", 4, 0, root=path, cache_dir=path)
+
+
+# ---------------------------------------------------------------------------- ground-truth CSV rows
+
+ARCH2 = "|none~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
+V11_HEADER = "index,arch_str,params_m,test_acc,valid_acc,valid_test_acc\n"
+
+
+def _v11(tmp_path: Path, *rows: str) -> Path:
+    p = tmp_path / "gt.csv"
+    p.write_text(V11_HEADER + "".join(r + "\n" for r in rows))
+    return p
+
+
+def _gt_error(path: Path) -> str:
+    from trainfree.benchmarks import load_ground_truth
+
+    with pytest.raises(TrainfreeError) as e:
+        load_ground_truth("nb201", path)
+    msg = str(e.value)
+    assert str(path) in msg and "\n" not in msg, msg
+    return msg
+
+
+def test_ground_truth_csv_with_an_arch_twice_and_conflicting_values_is_refused(tmp_path):
+    p = _v11(tmp_path, f"0,{ARCH},1.0,90.0,80.0,85.0", f"1,{ARCH2},0.5,70.0,60.0,65.0",
+             f"2,{ARCH},1.0,91.5,80.0,85.0")
+    msg = _gt_error(p)
+    assert f"lines 2, 4: arch {ARCH} is listed 2 times with different cifar10 test acc values (90, 91.5); " \
+           "keep one row per arch" in msg
+
+
+def test_ground_truth_csv_with_an_arch_twice_and_equal_values_is_read(tmp_path):
+    from trainfree.benchmarks import load_ground_truth
+
+    p = _v11(tmp_path, f"0,{ARCH},1.0,90.0,80.0,85.0", f"1,{ARCH},1.0,90.0,80.0,85.0")
+    gt = load_ground_truth("nb201", p)
+    assert set(gt.arch_id) == {ARCH} and len(gt) == 8
+
+
+@pytest.mark.parametrize("row, needle", [
+    ("1,|conv~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|,0.5,70.0,60.0,65.0",
+     "line 3, column arch_str: malformed NB201 arch '|conv~0|"),
+    ("1,not an arch,0.5,70.0,60.0,65.0", "line 3, column arch_str: malformed NB201 arch 'not an arch'"),
+    (f"1,{ARCH2},0.5,seventy,60.0,65.0", "line 3, column test_acc: 'seventy' is not a number; fix the value"),
+    (f"1,{ARCH2},0.5,70.0,60.0,6O.5", "line 3, column valid_test_acc: '6O.5' is not a number"),
+    (f"x,{ARCH2},0.5,70.0,60.0,65.0", "line 3, column index: 'x' is not an integer"),
+])
+def test_ground_truth_csv_malformed_arch_or_value_names_the_line(tmp_path, row, needle):
+    p = _v11(tmp_path, f"0,{ARCH},1.0,90.0,80.0,85.0", row)
+    assert needle in _gt_error(p)
+
+
+def _tidy(tmp_path: Path, rows: list[dict]) -> Path:
+    base = {"space": "nb201", "arch_id": ARCH, "bench_index": 0, "dataset": "cifar10", "split": "test",
+            "epochs": 200, "seed": "mean", "field": "acc", "value": 90.0, "source": "mine"}
+    p = tmp_path / "tidy.csv"
+    pd.DataFrame([{**base, **r} for r in rows]).to_csv(p, index=False)
+    return p
+
+
+@pytest.mark.parametrize("rows, needle", [
+    ([{}, {"arch_id": ARCH2, "value": 70.0}, {"value": 93.0}],
+     f"lines 2, 4: arch {ARCH} is listed 2 times with different cifar10 test acc values (90, 93)"),
+    ([{}, {"arch_id": "|nor_conv_3x3~0|+|"}], "line 3, column arch_id: malformed NB201 arch"),
+    ([{}, {"value": "ninety"}], "line 3, column value: 'ninety' is not a number"),
+    ([{}, {"epochs": "twelve"}], "line 3, column epochs: 'twelve' is not an integer"),
+    ([{}, {"epochs": 12.5}], "line 3, column epochs: '12.5' is not an integer"),
+    ([{}, {"space": "nb101"}], "line 3, column space: 'nb101' is not nb201"),
+])
+def test_tidy_ground_truth_csv_rows_are_checked(tmp_path, rows, needle):
+    assert needle in _gt_error(_tidy(tmp_path, rows))
+
+
+def test_tidy_ground_truth_csv_same_key_in_another_seed_is_read(tmp_path):
+    from trainfree.benchmarks import load_ground_truth
+
+    gt = load_ground_truth("nb201", _tidy(tmp_path, [{}, {"seed": "seed1", "value": 93.0}]))
+    assert sorted(gt.value) == [90.0, 93.0]
+
+
+def test_ground_truth_cli_with_conflicting_rows_is_one_line(tmp_path, capsys):
+    from trainfree.cli import main
+
+    p = _v11(tmp_path, f"0,{ARCH},1.0,90.0,80.0,85.0", f"1,{ARCH},1.0,91.0,80.0,85.0")
+    code = main(["ground-truth", "nb201", "--source", str(p), "--out", str(tmp_path / "gt.parquet")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "lines 2, 3" in err
+    assert not (tmp_path / "gt.parquet").exists()
+
+
+# ---------------------------------------------------------------------------- search best-of-n tables
+
+def _search_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A score table with rows after k = 0 and k = 2 fast-training steps (k = 2 reverses the
+    order of k = 0) and a ground truth of the same 40 archs."""
+    from trainfree.spaces import nb201
+
+    archs = nb201.sample(40, 0)
+    scores = pd.DataFrame([{"arch_id": a, "metric": "naswot", "value": float(i if k == 0 else -i),
+                            "fast_steps": k} for k in (0, 2) for i, a in enumerate(archs)])
+    gt = pd.DataFrame([{"space": "nb201", "arch_id": a, "bench_index": i, "dataset": ds, "split": "test",
+                        "epochs": 200, "seed": "mean", "field": "acc", "value": float(i), "source": "t"}
+                       for ds in ("cifar10", "cifar100", "ImageNet16-120") for i, a in enumerate(archs)])
+    s, g = tmp_path / "scores.csv", tmp_path / "gt.csv"
+    scores.to_csv(s, index=False)
+    gt.to_csv(g, index=False)
+    return s, g
+
+
+def _best_of_n(capsys, *argv: str) -> tuple[int, str, str]:
+    from trainfree.cli import main
+
+    try:
+        code = main(["search", "best-of-n", *argv])
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_best_of_n_with_several_fast_steps_per_arch_is_refused(tmp_path, capsys):
+    s, g = _search_files(tmp_path)
+    code, _, err = _best_of_n(capsys, "--scores", str(s), "--ground-truth", str(g), "--metric", "naswot",
+                              "--n", "5", "--repeats", "20")
+    assert code == 2 and err.count("\n") == 1
+    assert f"score table {str(s)!r}: metric 'naswot' has rows after fast_steps k = 0, 2 (several rows per arch); " \
+           "pick one k with --fast-steps K" in err
+
+
+def test_best_of_n_fast_steps_picks_the_rows(tmp_path, capsys):
+    s, g = _search_files(tmp_path)
+    common = ["--scores", str(s), "--ground-truth", str(g), "--metric", "naswot", "--n", "5", "--repeats", "50"]
+    res = {}
+    for k in ("0", "2"):
+        code, out, err = _best_of_n(capsys, *common, "--fast-steps", k)
+        assert code == 0, err
+        res[k] = pd.read_csv(io.StringIO(out))
+    # k = 0 ranks the archs as their accuracy, k = 2 in reverse: best-of-5 finds the best and the worst
+    assert (res["0"]["mean"] > res["2"]["mean"]).all()
+    code, _, err = _best_of_n(capsys, *common, "--fast-steps", "7")
+    assert code == 2 and "has no rows after fast_steps k = 7; it has k = 0, 2" in err
+
+
+def test_best_of_n_with_conflicting_rows_per_arch_is_refused(tmp_path, capsys):
+    s, g = _search_files(tmp_path)
+    pd.read_csv(s).drop(columns="fast_steps").to_csv(s, index=False)
+    code, _, err = _best_of_n(capsys, "--scores", str(s), "--ground-truth", str(g), "--metric", "naswot",
+                              "--n", "5", "--repeats", "20")
+    assert code == 2 and err.count("\n") == 1
+    assert "rows with different 'naswot' scores (39 such arch(s)); keep one row per arch and metric" in err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["best-of-n", "--repeats", "0"], "argument --repeats: must be an integer >= 1, got 0"),
+    (["best-of-n", "--seed", "-1"], "argument --seed: must be an integer >= 0, got -1"),
+    (["best-of-n", "--seed", str(2**32)], "argument --seed: a seed must be an integer in 0..4294967295"),
+    (["best-of-n", "--n", "10,0"], "argument --n: '10,0': give one or more sample sizes >= 1"),
+    (["best-of-n", "--n", "ten"], "argument --n: 'ten': give comma-separated integers"),
+    (["best-of-n", "--fast-steps", "-2"], "argument --fast-steps: must be an integer >= 0, got -2"),
+    (["hnas", "--seeds", "0"], "argument --seeds: must be an integer >= 1, got 0"),
+    (["hnas", "--seeds", "-3"], "argument --seeds: must be an integer >= 1, got -3"),
+    (["hnas", "--seed-start", "-1"], "argument --seed-start: must be an integer >= 0, got -1"),
+])
+def test_search_cli_integers_are_checked(tmp_path, capsys, argv, needle):
+    from trainfree.cli import main
+
+    files = ["--scores", str(tmp_path / "s.csv"), "--ground-truth", str(tmp_path / "g.csv")]
+    with pytest.raises(SystemExit) as e:
+        main(["search", argv[0], *files, *(["--metric", "naswot"] if argv[0] == "best-of-n" else []), *argv[1:]])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and needle in err and "Traceback" not in err
+
+
+def test_best_of_n_repeats_beyond_memory_are_one_line(tmp_path, capsys):
+    s, g = _search_files(tmp_path)
+    code, _, err = _best_of_n(capsys, "--scores", str(s), "--ground-truth", str(g), "--metric", "naswot",
+                              "--n", "5", "--repeats", str(10**8), "--fast-steps", "0")
+    assert code == 2 and err.count("\n") == 1
+    assert "100000000 repeats over a pool of 40 archs need 4,000,000,000 random keys" in err

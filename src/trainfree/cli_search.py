@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from trainfree.cli import out_file
+from trainfree.cli import nonneg_int, out_file, positive_int
 from trainfree.errors import TrainfreeError
 
 if TYPE_CHECKING:  # pandas loads in the handlers, not when the CLI starts
@@ -18,10 +18,24 @@ if TYPE_CHECKING:  # pandas loads in the handlers, not when the CLI starts
 
 
 def _ints(text: str) -> list[int]:
+    """argparse type of ``--n``: comma-separated integers >= 1."""
     try:
-        return [int(v) for v in text.split(",") if v.strip()]
+        values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise TrainfreeError(f"{text!r}: give comma-separated integers, e.g. 10,100,1000") from None
+        raise argparse.ArgumentTypeError(f"{text!r}: give comma-separated integers, e.g. 10,100,1000") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give one or more sample sizes >= 1, e.g. 10,100,1000")
+    return values
+
+
+def _seed(text: str) -> int:
+    """argparse type: a seed, an integer in 0..SEED_MAX (as in the config)."""
+    from trainfree.config_check import SEED_MAX
+
+    v = nonneg_int(text)
+    if v > SEED_MAX:
+        raise argparse.ArgumentTypeError(f"a seed must be an integer in 0..{SEED_MAX}, got {v}")
+    return v
 
 
 def _read_gt(path: str) -> pd.DataFrame:
@@ -51,16 +65,21 @@ def _best_of_n(args: argparse.Namespace) -> int:
 
     metrics = [m.strip() for m in args.metric.split(",") if m.strip()]
     directions = {m: args.direction for m in metrics} if args.direction is not None else None
-    df = best_of_n_table(read_scores(args.scores), _read_gt(args.ground_truth), metrics, _ints(args.n),
-                         repeats=args.repeats, seed=args.seed, directions=directions)
+    df = best_of_n_table(read_scores(args.scores), _read_gt(args.ground_truth), metrics, args.n,
+                         repeats=args.repeats, seed=args.seed, directions=directions, fast_steps=args.fast_steps,
+                         source=f"score table {args.scores!r}")
     _emit(df, args.format)
     return 0
 
 
 def _hnas(args: argparse.Namespace) -> int:
+    from trainfree.config_check import SEED_MAX
     from trainfree.search.hnas import hnas_nb201
     from trainfree.search.pool import read_scores
 
+    if args.seed_start + args.seeds - 1 > SEED_MAX:
+        raise TrainfreeError(f"--seed-start {args.seed_start} with --seeds {args.seeds} runs past seed {SEED_MAX}; "
+                             f"lower --seed-start")
     seeds = list(range(args.seed_start, args.seed_start + args.seeds))
     df = hnas_nb201(read_scores(args.scores), _read_gt(args.ground_truth), seeds,
                     trace_metric=args.trace_metric, cond_metric=args.cond_metric)
@@ -86,9 +105,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--scores", required=True, help="score table (CSV or Parquet: arch_id, metric, value)")
     b.add_argument("--metric", required=True, help="metric name(s), comma-separated")
     b.add_argument("--ground-truth", required=True, help="tidy ground truth of `trainfree ground-truth`")
-    b.add_argument("--n", default="10,100,1000", help="sample sizes N (default 10,100,1000)")
-    b.add_argument("--repeats", type=int, default=500)
-    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--n", type=_ints, default=[10, 100, 1000], help="sample sizes N (default 10,100,1000)")
+    b.add_argument("--repeats", type=positive_int, default=500)
+    b.add_argument("--seed", type=_seed, default=0)
+    b.add_argument("--fast-steps", type=nonneg_int, default=None, metavar="K",
+                   help="use the scores after K fast-training steps (needed when the table holds several K)")
     d = b.add_mutually_exclusive_group()
     d.add_argument("--higher-is-better", dest="direction", action="store_const", const=True, default=None,
                    help="direction of a score not in the metric registry (e.g. Suite-Zero's nwot)")
@@ -99,8 +120,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     h = sub.add_parser("hnas", help="HNAS Bayesian optimisation on NB201; one row per seed")
     h.add_argument("--scores", required=True, help="score table with ntk_trace and ntk_condnum")
     h.add_argument("--ground-truth", required=True, help="tidy ground truth of `trainfree ground-truth`")
-    h.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
-    h.add_argument("--seed-start", type=int, default=0)
+    h.add_argument("--seeds", type=positive_int, default=10, help="number of seeds (default 10)")
+    h.add_argument("--seed-start", type=_seed, default=0)
     h.add_argument("--trace-metric", default="ntk_trace")
     h.add_argument("--cond-metric", default="ntk_condnum")
     h.add_argument("--format", choices=["csv", "json"], default="csv")

@@ -27,6 +27,9 @@ DEFAULT_TARGETS: tuple[dict, ...] = (
     {"dataset": "ImageNet16-120", "split": "test", "epochs": 200, "seed": "mean", "field": "acc"},
 )
 
+#: the most random keys (repeats x pool archs, float64) one best-of-N simulation draws at once
+MAX_DRAW_CELLS = 2**28
+
 RESULT_COLUMNS = ["n", "dataset", "mean", "std", "n_pool", "metric", "n_drawn", "repeats",
                   "random_mean", "random_std", "optimum", "n_all_nan", "ground_truth"]
 
@@ -99,12 +102,18 @@ def best_of_n(score: pd.Series, truth: pd.DataFrame, n_values: Sequence[int], *,
     """
     if repeats < 1:
         raise TrainfreeError(f"repeats must be >= 1, got {repeats}")
-    score = score[~score.index.duplicated()]
+    if score.index.duplicated().any():
+        raise TrainfreeError(f"score {metric or score.name!r}: arch {score.index[score.index.duplicated()][0]} has "
+                             f"several scores; give one score per arch")
     truth = truth.dropna()
     pool = score.index.intersection(truth.index)
     if len(pool) == 0:
         raise TrainfreeError("no arch has both a score and a ground-truth value; check that the arch ids match "
                              "(canonical NB201 strings)")
+    if repeats * len(pool) > MAX_DRAW_CELLS:
+        raise TrainfreeError(f"{repeats} repeats over a pool of {len(pool)} archs need {repeats * len(pool):,} random "
+                             f"keys, more than {MAX_DRAW_CELLS:,} (2 GiB); lower repeats to at most "
+                             f"{MAX_DRAW_CELLS // len(pool)}")
     s = score.loc[pool].to_numpy(dtype=float)
     acc = truth.loc[pool].to_numpy(dtype=float)  # (P, D)
     rng = np.random.default_rng(seed)
@@ -131,20 +140,49 @@ def best_of_n(score: pd.Series, truth: pd.DataFrame, n_values: Sequence[int], *,
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
+def _one_row_per_arch(rows: pd.DataFrame, name: str, source: str) -> pd.Series:
+    """The metric's score per arch. Rows that repeat an arch with the same value collapse to one;
+    several fast-training steps k, or different values, are refused (never the first row kept)."""
+    dup = rows.arch_id.duplicated(keep=False)
+    if dup.any():
+        if "fast_steps" in rows.columns and rows.fast_steps.nunique() > 1:
+            ks = ", ".join(str(k) for k in sorted(rows.fast_steps.dropna().unique()))
+            raise TrainfreeError(f"{source}: metric {name!r} has rows after fast_steps k = {ks} (several rows per "
+                                 f"arch); pick one k with --fast-steps K")
+        spread = rows[dup].groupby("arch_id", sort=False)["value"].nunique(dropna=False)
+        if (spread > 1).any():
+            arch = spread.index[spread > 1][0]
+            n = int((rows.arch_id == arch).sum())
+            raise TrainfreeError(f"{source}: arch {arch} has {n} rows with different {name!r} scores "
+                                 f"({int((spread > 1).sum())} such arch(s)); keep one row per arch and metric")
+    return rows.drop_duplicates("arch_id").set_index("arch_id")["value"].astype(float)
+
+
 def best_of_n_table(scores: pd.DataFrame, gt: pd.DataFrame, metrics: Sequence[str], n_values: Sequence[int], *,
                     repeats: int = 500, seed: int = 0, directions: Mapping[str, bool] | None = None,
-                    targets: Sequence[Mapping] = DEFAULT_TARGETS) -> pd.DataFrame:
+                    targets: Sequence[Mapping] = DEFAULT_TARGETS, fast_steps: int | None = None,
+                    source: str = "score table") -> pd.DataFrame:
     """Best-of-N for every metric of a tidy score table (``arch_id, metric, value``).
 
     ``directions``: explicit ``higher_is_better`` per metric (else the registry's).
+    ``fast_steps``: keep the rows after that many fast-training steps (a table with several
+    ``fast_steps`` per arch needs it). ``source`` names the table in error messages.
     """
+    if fast_steps is not None:
+        if "fast_steps" not in scores.columns:
+            raise TrainfreeError(f"{source} has no fast_steps column; drop --fast-steps")
+        have_k = sorted(scores.fast_steps.dropna().unique())
+        scores = scores[scores.fast_steps == fast_steps]
+        if scores.empty:
+            raise TrainfreeError(f"{source} has no rows after fast_steps k = {fast_steps}; it has k = "
+                                 f"{', '.join(str(k) for k in have_k)}")
     truth, labels = truth_table(gt, targets)
     have = set(scores.metric.unique())
     out = []
     for name in metrics:
         if name not in have:
             raise TrainfreeError(f"metric {name!r} not in the score table; it has: {', '.join(sorted(have))}")
-        s = scores[scores.metric == name].drop_duplicates("arch_id").set_index("arch_id")["value"].astype(float)
+        s = _one_row_per_arch(scores[scores.metric == name], name, source)
         hib = direction(name, (directions or {}).get(name))
         out.append(best_of_n(s, truth, n_values, higher_is_better=hib, repeats=repeats, seed=seed,
                              metric=name, labels=labels))
