@@ -681,3 +681,57 @@ def test_best_of_n_repeats_beyond_memory_are_one_line(tmp_path, capsys):
                               "--n", "5", "--repeats", str(10**8), "--fast-steps", "0")
     assert code == 2 and err.count("\n") == 1
     assert "100000000 repeats over a pool of 40 archs need 4,000,000,000 random keys" in err
+
+
+# ---------------------------------------------------------------------------- deeply nested JSON
+
+DEEP = "[" * 200_000 + "]" * 200_000
+
+
+def _one_line(call, path: Path, needle: str = "is not valid JSON (nested too deeply)") -> str:
+    with pytest.raises(TrainfreeError) as e:
+        call()
+    msg = str(e.value)
+    assert str(path) in msg and needle in msg and "\n" not in msg, msg
+    return msg
+
+
+def test_nb201_split_file_nested_too_deep_is_one_line(tmp_path):
+    from trainfree.data.datasets import split_indices
+
+    p = tmp_path / "cifar-split.txt"
+    p.write_text('{"train": ' + DEEP + "}")
+    msg = _one_line(lambda: split_indices("cifar10-valid", 100, tmp_path), p)
+    assert "replace it with the official split file" in msg
+    p.write_text('{"train": [1, 2')
+    _one_line(lambda: split_indices("cifar10-valid", 100, tmp_path), p, "is not valid JSON (JSONDecodeError: ")
+
+
+def test_benchmark_json_nested_too_deep_is_one_line(tmp_path):
+    from trainfree.benchmarks import darts, nb101, nds
+
+    p = tmp_path / "nb301.json"
+    p.write_text('{"cifar10": ' + DEEP + "}")
+    assert "give the Suite-Zero NB301 JSON" in _one_line(lambda: darts.read_nb301(p), p)
+    p = tmp_path / "nb101.json"
+    p.write_text('{"nasbench101": ' + DEEP + "}")
+    assert "give the NAS-Bench-Suite-Zero NB101 JSON" in _one_line(lambda: nb101.read_suitezero(p), p)
+    p = tmp_path / "DARTS.json"
+    p.write_text(DEEP)
+    assert "replace it with the NDS release's DARTS.json" in _one_line(lambda: nds.load_records(p, "DARTS"), p)
+    z = tmp_path / "data.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        f.writestr("data/DARTS.json", DEEP)
+    _one_line(lambda: nds.load_records(z, "DARTS"), z)
+
+
+@pytest.mark.parametrize("space, arch", [
+    ("nb101", '{"matrix": ' + DEEP + "}"),
+    ("nds_DARTS", '{"a": ' * 100_000 + "1" + "}" * 100_000),
+])
+def test_arch_json_nested_too_deep_is_one_line(space, arch):
+    from trainfree.spaces import get_space
+
+    with pytest.raises(TrainfreeError) as e:
+        get_space(space).canonical(arch)
+    assert "nested too deeply" in str(e.value) and "\n" not in str(e.value)

@@ -23,7 +23,6 @@ Arch ids are canonical DARTS strings (``trainfree.spaces.darts.canonical``).
 from __future__ import annotations
 
 import csv
-import json
 import os
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import pandas as pd
 
 from trainfree.benchmarks import GT_COLUMNS
 from trainfree.errors import TrainfreeError
+from trainfree.json_input import loads
 from trainfree.spaces import darts as space
 
 NB301_EPOCHS = 100
@@ -68,8 +68,7 @@ def can_read(path: str | os.PathLike) -> bool:
 
 
 def _load_nb301(path: Path) -> dict:
-    with open(path) as f:
-        data = json.load(f)
+    data = loads(path.read_bytes(), repr(str(path)), "give the Suite-Zero NB301 JSON")
     if not isinstance(data, dict) or "cifar10" not in data or not isinstance(data["cifar10"], dict):
         raise TrainfreeError(f"{str(path)!r} is not a Suite-Zero NB301 JSON: expected "
                              f"{{\"cifar10\": {{compact_key: {{...}}}}}}")

@@ -42,6 +42,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from trainfree.errors import TrainfreeError
+from trainfree.json_input import loads
 
 SPACE = "nb101"
 PROXIES = ("snip", "jacov", "grad_norm", "plain", "epe_nas", "fisher", "grasp", "l2_norm", "synflow",
@@ -240,8 +241,8 @@ def _tidy(rows: list[tuple], source: str) -> pd.DataFrame:
 
 
 def _suitezero_cells(path: Path) -> dict:
+    obj = loads(path.read_bytes(), repr(str(path)), "give the NAS-Bench-Suite-Zero NB101 JSON")
     try:
-        obj = json.loads(path.read_text())
         cells = obj["nasbench101"]["cifar10"]
     except (ValueError, KeyError, TypeError):
         raise TrainfreeError(f"{str(path)!r} is not a NAS-Bench-Suite-Zero NB101 JSON "

@@ -24,7 +24,6 @@ the JSON files (directly or in ``data/``), or one JSON file.
 
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from trainfree.errors import TrainfreeError
+from trainfree.json_input import loads
 from trainfree.spaces import nds as nds_space
 
 FIELDS = ("acc", "best_acc", "train_acc", "params_m", "flops_m")
@@ -56,15 +56,16 @@ def load_records(path: str | Path, stem: str) -> list[tuple[str, dict]]:
         hits = [p for p in (path / name, path / "data" / name) if p.is_file()]
         if not hits:
             raise _missing(path, stem, f"no {name} in {path} or {path / 'data'}")
-        raw = json.loads(hits[0].read_text())
+        raw = loads(hits[0].read_bytes(), repr(str(hits[0])), f"replace it with the NDS release's {name}")
     elif path.suffix == ".zip":
         with zipfile.ZipFile(path) as z:
             members = [m for m in z.namelist() if m == name or m.endswith("/" + name)]
             if not members:
                 raise _missing(path, stem, f"{path} holds no {name}")
-            raw = json.loads(z.read(sorted(members, key=len)[0]))
+            member = sorted(members, key=len)[0]
+            raw = loads(z.read(member), f"{str(path)!r} member {member}", "replace the zip with the NDS release")
     elif path.name == name:
-        raw = json.loads(path.read_text())
+        raw = loads(path.read_bytes(), repr(str(path)), f"replace it with the NDS release's {name}")
     else:
         raise TrainfreeError(f"{str(path)!r} is not the NDS file {name}; give the release zip, its folder or {name}")
     if isinstance(raw, dict):

@@ -42,7 +42,6 @@ training split, normalised with the dataset's mean/std, and cached as ``.npz``.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tarfile
@@ -57,6 +56,7 @@ from trainfree.data.npz import load_batch, load_npz
 from trainfree.data.safe_pickle import load_pickle
 from trainfree.errors import TrainfreeError
 from trainfree.io import atomic_path
+from trainfree.json_input import loads
 
 DATASETS: tuple[str, ...] = ("digits", "cifar10", "cifar10-valid", "cifar100", "ImageNet16-120", "npz")
 ALIASES = {"imagenet16-120": "ImageNet16-120", "imagenet16": "ImageNet16-120", "ImageNet16": "ImageNet16-120"}
@@ -343,9 +343,10 @@ def split_indices(name: str, n: int, root: str | os.PathLike | None = None) -> t
     path = _find_split_file(name, Path(root) if root is not None else None)
     if path is not None:
         try:
-            spec = json.loads(path.read_text())
-        except (OSError, ValueError) as e:
-            raise TrainfreeError(f"cannot parse NB201 split file {str(path)!r} as JSON ({e})") from None
+            text = path.read_bytes()
+        except OSError as e:
+            raise TrainfreeError(f"cannot read NB201 split file {str(path)!r} ({e})") from None
+        spec = loads(text, f"NB201 split file {str(path)!r}", "replace it with the official split file")
         if not isinstance(spec, dict) or k1 not in spec or k2 not in spec:
             raise TrainfreeError(f"NB201 split file {str(path)!r} must have keys {k1!r} and {k2!r}")
         a, b = _indices(spec[k1], path, k1), _indices(spec[k2], path, k2)

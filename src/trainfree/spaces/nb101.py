@@ -84,6 +84,8 @@ def _parse(arch: object) -> tuple[np.ndarray, tuple[str, ...]] | str:
             obj = json.loads(text)
         except json.JSONDecodeError as e:
             raise _bad(arch, f"invalid JSON ({e.msg} at char {e.pos})") from None
+        except RecursionError:
+            raise _bad(arch, "invalid JSON (nested too deeply)") from None
         return _from_json(obj, arch)
     if text.startswith(("(", "[")):
         try:

@@ -85,6 +85,8 @@ def _as_dict(space: str, arch: object) -> dict:
             out = json.loads(arch)
         except json.JSONDecodeError as e:
             raise _bad(space, arch, f"not JSON ({e.msg})") from None
+        except RecursionError:
+            raise _bad(space, arch, "not JSON (nested too deeply)") from None
         if isinstance(out, dict):
             return out
     raise _bad(space, arch, "not a JSON object")
