@@ -37,9 +37,21 @@ TINY = {
     "training": {"epochs": 1, "max_train": 128, "max_test": 64},
     "analysis": {"n_boot": 20},
 }
-#: tolerances of the reproducibility check (relative for scores; correlations and
-#: accuracies are rank statistics / fractions of 64 test images, compared to 1e-6)
-SCORE_RTOL, SCORE_ATOL, STAT_ATOL = 1e-4, 1e-6, 1e-6
+#: Tolerances of the reproducibility check, per quantity. They hold on every x86-64 CPU and
+#: thread count: measured by tools/cross_cpu_repro.py across ATen / oneDNN / MKL kernels capped
+#: at AVX-512, AVX2 and SSE, and 1 or 2 torch threads (docs/reproducibility.md has the table).
+#: - At initialisation (scores at k=0, accuracy after 0 epochs) and the architecture counts
+#:   (activation_units, flops, params at any k): measured bitwise equal; compared to 1e-6 relative.
+INIT_RTOL, INIT_ATOL = 1e-6, 1e-9
+#: - Scores after k > 0 fast-training steps: a float difference in the training steps flips a
+#:   few ReLU codes, which moves the log-determinant scores. Largest measured move: 0.025
+#:   (0.004 between kernels at one thread); the tolerance, absolute in log-det units, is 4x that.
+TRAINED_SCORE_ATOL = {"naswot": 0.1, "distinguishing_ability": 0.1}
+#: - Trained test accuracies (epochs > 0): one test image (measured: equal on every variant).
+ACC_ATOL = 100 / TINY["training"]["max_test"]
+#: - Correlations: equal (to 1e-6) to the ones recomputed from the expected k=0 scores and this
+#:   run's accuracies, so they move only as far as one-image moves of the accuracies take them.
+STAT_ATOL = 1e-6
 
 
 def _env(pkg: Path) -> dict:
@@ -220,25 +232,58 @@ def _expected_frames(work: Path) -> dict[str, pd.DataFrame]:
             "tiny_test_acc": acc.sort_values(["arch_id", "epochs"]).reset_index(drop=True)}
 
 
+def _rank_corr(kind: str, score: pd.Series, truth: pd.Series) -> float:
+    """Kendall tau-b or Spearman rho on the archs finite on both sides; NaN for < 3 pairs or a
+    constant side (the rules of the study's correlation table)."""
+    both = pd.concat([score.astype(float), truth.astype(float)], axis=1, join="inner")
+    a, b = both[np.isfinite(both.to_numpy(float)).all(axis=1)].to_numpy(float).T
+    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    test = stats.kendalltau if kind == "kendall" else stats.spearmanr
+    return float(test(a, b).statistic)
+
+
+def _assert_close(name: str, col: str, keys: pd.DataFrame, got, exp, rtol, atol) -> None:
+    a, e = np.asarray(got, float), np.asarray(exp, float)
+    bad = ~np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+    assert not bad.any(), (
+        f"reproducibility check: {name}.{col} moved in {bad.sum()} of {len(a)} rows (first: "
+        f"{keys.iloc[np.argmax(bad)].to_dict()} got {a[bad][0]:.6g}, expected {e[bad][0]:.6g}); "
+        f"if intended, regenerate tests/expected/ (see test_reproducibility_check_against_committed_tables)")
+
+
 def check_reproducibility(work: Path) -> None:
-    """Assert that the tiny study in ``work`` reproduces tests/expected/*.csv: scores to
-    rtol 1e-4 (atol 1e-6), correlations and test accuracies to 1e-6."""
+    """Assert that the tiny study in ``work`` reproduces tests/expected/*.csv within the
+    per-quantity tolerances above (INIT_*, TRAINED_SCORE_ATOL, ACC_ATOL, STAT_ATOL)."""
     got = _expected_frames(work)
+    exp = {name: pd.read_csv(EXPECTED / f"{name}.csv") for name in got}
     for name, df in got.items():
-        exp = pd.read_csv(EXPECTED / f"{name}.csv")
-        assert list(df.columns) == list(exp.columns) and len(df) == len(exp), name
-        keys = [c for c in df.columns
-                if not pd.api.types.is_float_dtype(df[c]) or c in ("fast_steps", "epochs", "n", "n_nan")]
-        assert (df[keys].astype(str).to_numpy() == exp[keys].astype(str).to_numpy()).all(), (
+        assert list(df.columns) == list(exp[name].columns) and len(df) == len(exp[name]), name
+        keys = [c for c in df.columns if c not in ("value", "kendall", "spearman")]
+        assert (df[keys].astype(str).to_numpy() == exp[name][keys].astype(str).to_numpy()).all(), (
             f"reproducibility check: {name}: the rows (archs, metrics, steps) differ from the expected table")
-        rtol, atol = (SCORE_RTOL, SCORE_ATOL) if name == "tiny_scores" else (0.0, STAT_ATOL)
-        for c in [c for c in df.columns if c not in keys]:
-            a, e = df[c].to_numpy(float), exp[c].to_numpy(float)
-            bad = ~np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
-            assert not bad.any(), (
-                f"reproducibility check: {name}.{c} moved in {bad.sum()} of {len(a)} rows (first: "
-                f"{df[keys].iloc[np.argmax(bad)].to_dict()} got {a[bad][0]:.6g}, expected {e[bad][0]:.6g}); "
-                f"if intended, regenerate tests/expected/ (see test_reproducibility_check_against_committed_tables)")
+    # scores: strict at initialisation and for weight-independent metrics, else TRAINED_SCORE_ATOL
+    s, es = got["tiny_scores"], exp["tiny_scores"]
+    atol = np.where(s.fast_steps > 0, s.metric.map(TRAINED_SCORE_ATOL).fillna(INIT_ATOL), INIT_ATOL)
+    rtol = np.where(atol > INIT_ATOL, 0.0, INIT_RTOL)
+    _assert_close("tiny_scores", "value", s[["arch_id", "fast_steps", "metric"]], s.value, es.value, rtol, atol)
+    # test accuracies: strict before training, within one test image after
+    a, ea = got["tiny_test_acc"], exp["tiny_test_acc"]
+    trained = a.epochs.to_numpy() > 0
+    _assert_close("tiny_test_acc", "value", a[["arch_id", "epochs"]], a.value, ea.value, np.where(trained, 0.0, INIT_RTOL),
+                  np.where(trained, ACC_ATOL + 1e-9, INIT_ATOL))
+    # correlations: recomputed from the expected k=0 scores and (a) the expected accuracies: the
+    # committed table; (b) this run's accuracies: this run's table
+    c, ec = got["tiny_correlations"], exp["tiny_correlations"]
+    epochs = {int(m) for m in c.ground_truth.str.extract(r"@(\d+)ep", expand=False)}
+    assert epochs == {TINY["training"]["epochs"]}, set(c.ground_truth)
+    wide = es[es.fast_steps == 0].pivot(index="arch_id", columns="metric", values="value")
+    for col in ("kendall", "spearman"):
+        for table, acc in ((ec, ea), (c, a)):
+            truth = acc[acc.epochs == TINY["training"]["epochs"]].set_index("arch_id").value
+            want = [_rank_corr(col, wide[m], truth) for m in table.metric]
+            _assert_close("tiny_correlations" + ("" if table is c else " (expected)"), col, table[["metric"]],
+                          table[col], want, 0.0, STAT_ATOL)
 
 
 @pytest.mark.slow
