@@ -1,0 +1,79 @@
+"""Scoring keeps nothing per arch: no hooks left on the network or globally, the network and
+its scoring context are freed, no tensor outlives the arch; the RSS benchmark runs."""
+
+import gc
+import importlib.util
+import json
+import weakref
+from pathlib import Path
+
+import pytest
+import torch
+from torch.nn.modules import module as nn_module
+
+from trainfree.metrics import ScoringContext, list_metrics, resolve, score_network
+from trainfree.spaces import get_space
+
+ROOT = Path(__file__).resolve().parents[1]
+ARCHS = ("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|nor_conv_1x1~2|",
+         "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")  # a live and a dead arch
+
+
+def _tensors() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is torch.Tensor or type(o) is torch.nn.Parameter)
+
+
+def _global_hooks() -> int:
+    names = ("_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
+             "_global_backward_pre_hooks")
+    return sum(len(getattr(nn_module, n, {})) for n in names)
+
+
+def _score(arch: str, x, y) -> tuple[weakref.ref, weakref.ref]:
+    model = get_space("nb201").build_model(arch, C=4, N=1)
+    ctx = ScoringContext(model, x, y, "cpu")
+    score_network(ctx, resolve(list_metrics()))
+    for m in model.modules():
+        for hooks in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks"):
+            assert not getattr(m, hooks), f"{type(m).__name__}.{hooks} left registered"
+    for p in model.parameters():
+        assert p.grad is None and not getattr(p, "_backward_hooks", None)
+    return weakref.ref(model), weakref.ref(ctx)
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread: on a busy machine several threads of tiny ops mostly wait on each other."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_scoring_leaves_no_hooks_and_frees_the_network(one_thread):
+    torch.manual_seed(0)
+    x, y = torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,))
+    hooks_before = _global_hooks()
+    _score(ARCHS[0], x, y)  # warm-up: lazily created module state outside the arch
+    before = _tensors()
+    for arch in ARCHS:
+        model_ref, ctx_ref = _score(arch, x, y)
+        gc.collect()
+        assert model_ref() is None, f"{arch}: the network outlives its scoring"
+        assert ctx_ref() is None, f"{arch}: the scoring context outlives its scoring"
+    assert _tensors() == before, "tensors kept after scoring"
+    assert _global_hooks() == hooks_before
+
+
+def test_rss_bench_runs_and_writes_its_table(tmp_path, capsys, one_thread):
+    spec = importlib.util.spec_from_file_location("rss_bench", ROOT / "tools" / "rss_bench.py")
+    rss_bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rss_bench)
+    out = tmp_path / "rss.json"
+    assert rss_bench.main(["--archs", "3", "--every", "2", "--C", "2", "--N", "1", "--batch-size", "4",
+                           "--metrics", "naswot,snip,synflow", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["archs"] for r in rows] == [1, 2, 3]
+    assert all(r["rss_mib"] > 0 for r in rows)
+    assert "RSS growth" in capsys.readouterr().out
