@@ -10,7 +10,7 @@ from trainfree.cli import main
 from trainfree.config_check import check_config
 from trainfree.errors import TrainfreeError
 
-BASE = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+BASE = yaml.safe_load((ROOT / "config" / "digits.yaml").read_text())
 GOOD_TARGET = {"dataset": "cifar10", "split": "test", "epochs": 200, "seed": "mean", "field": "acc"}
 
 

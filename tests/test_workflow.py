@@ -23,7 +23,7 @@ def test_bad_config_is_rejected_with_key_named(tmp_path, cfg, needle):
     assert needle in r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "nb201.yaml", "paper.yaml", "suitezero.yaml", "search.yaml",
+@pytest.mark.parametrize("name", ["config.yaml", "digits.yaml", "nb201.yaml", "paper.yaml", "suitezero.yaml", "search.yaml",
                                   "search_paper.yaml", "nb101.yaml", "darts.yaml", "suitezero_nb101.yaml",
                                   "suitezero_darts.yaml", "nds.yaml", "search_darts.yaml", "search_darts_mini.yaml"])
 def test_shipped_configs_validate_and_build_their_dag(tmp_path, name):

@@ -44,3 +44,28 @@ def test_nested_cli_override_passes_validation(tmp_path):
                       "--config", "suitezero={space: nb101, n: 20}")
     assert r.returncode == 0, (r.stdout + r.stderr)[-2000:]
     assert "suitezero_validation" in r.stdout
+
+
+def test_bundled_paths_resolve_anywhere():
+    from trainfree.benchdata import BUNDLED
+    from trainfree.errors import TrainfreeError
+    from trainfree.workflow_config import resolve_bundled_paths
+
+    cfg = {"data": {"root": "benchdata:images/cifar10_partial_5506.npz"},
+           "ground_truth": {"source": ["benchdata:darts/nb301_suitezero_subset362.json", "data/x.csv"]},
+           "search": {"external": {"path": None}}}
+    resolve_bundled_paths(cfg)
+    assert cfg["data"]["root"] == str(BUNDLED / "images" / "cifar10_partial_5506.npz")
+    assert cfg["ground_truth"]["source"] == [str(BUNDLED / "darts" / "nb301_suitezero_subset362.json"), "data/x.csv"]
+    assert cfg["search"]["external"]["path"] is None
+    with pytest.raises(TrainfreeError, match="'nb201/nope.csv' is not in the bundled benchmark data"):
+        resolve_bundled_paths({"data": {"root": "benchdata:nb201/nope.csv"}})
+
+
+def test_shipped_study_runs_from_another_working_directory(tmp_path):
+    """`-d elsewhere`: a study's `benchdata:` inputs still resolve (a dry run plans its jobs)."""
+    from conftest import ROOT
+
+    r = run_snakemake(tmp_path, ROOT / "config" / "nb201.yaml", "-n", "--cores", "1")
+    assert r.returncode == 0, (r.stdout + r.stderr)[-2000:]
+    assert "ground_truth" in r.stdout and "score_shard" in r.stdout
