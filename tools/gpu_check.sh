@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# GPU check: the CUDA tests, then the whole-suite throughput benchmark on one GPU; every
+# figure goes to one Markdown and one JSON file (default results/gpu_check/gpu_check.{md,json}).
+# Installs nothing and needs no network: it runs on the Python and torch already there.
+#
+#   tools/gpu_check.sh                       # on a machine with one CUDA GPU, about 5-7 minutes
+#   tools/gpu_check.sh --out DIR             # another output folder
+#   tools/gpu_check.sh --device cpu --archs 3 --C 4 --N 1 --phase-s 5    # dry run on a CPU
+#
+# Every option but --skip-tests goes to tools/gpu_check.py (python tools/gpu_check.py --help):
+# --archs, --phase-s, --in-flight, --modes, --metrics, --C, --N, --batch-size, --seed, --out.
+# Python: $PYTHON if set, else the first of .venv/bin/python, python3, python whose torch
+# sees the GPU; src/ goes on PYTHONPATH, so the package need not be installed.
+# Exit status: 0 all done; 3 no CUDA GPU visible; 4 a CUDA test failed or did not run on
+# the GPU; anything else: the benchmark failed (its message above).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}"  # this checkout's package, installed or not
+
+DEVICE=cuda
+OUT="$ROOT/results/gpu_check"
+SKIP_TESTS=0
+ARGS=()
+while (($#)); do
+  case "$1" in
+    --skip-tests) SKIP_TESTS=1; shift ;;
+    --device) DEVICE="$2"; ARGS+=("$1" "$2"); shift 2 ;;
+    --device=*) DEVICE="${1#--device=}"; ARGS+=("$1"); shift ;;
+    --out) OUT="$2"; shift 2 ;;
+    --out=*) OUT="${1#--out=}"; shift ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) ARGS+=("$1"); shift ;;
+  esac
+done
+mkdir -p "$OUT"
+START=$(date +%s)
+say() { echo "gpu_check: $*"; }
+die() { local code=$1; shift; echo "gpu_check: ERROR: $*" >&2; exit "$code"; }
+
+# 1. the interpreter and the device: $PYTHON if set, else the first of the repository's
+#    .venv, python3 and python whose torch sees a GPU (for --device cpu: imports torch);
+#    fail loudly, before anything else, when no GPU is there
+PROBE='import sys, torch
+ok = torch.cuda.is_available() and torch.cuda.device_count() > 0
+print(f"{sys.executable}: torch {torch.__version__}, CUDA build {torch.version.cuda}, GPUs visible: "
+      f"{torch.cuda.device_count() if ok else 0}" + (f" ({torch.cuda.get_device_name(0)})" if ok else ""))
+sys.exit(0 if ok or sys.argv[1] == "cpu" else 1)'
+PY=""
+TRIED=()
+for c in ${PYTHON:-.venv/bin/python python3 python}; do
+  command -v "$c" >/dev/null 2>&1 || continue
+  if LINE=$("$c" -c "$PROBE" "${DEVICE%%:*}" 2>&1); then PY="$c"; echo "$LINE"; break; fi
+  TRIED+=("$(echo "$LINE" | tail -n 1)")
+done
+if [[ -z "$PY" ]]; then
+  printf '  tried: %s\n' "${TRIED[@]:-no python found}" >&2
+  if [[ "$DEVICE" == cuda* ]]; then
+    die 3 "no CUDA GPU visible to torch: this check needs one GPU (or --device cpu for a dry run)"
+  fi
+  die 3 "no python with torch found (set PYTHON)"
+fi
+if [[ "$DEVICE" == cuda* ]] && command -v nvidia-smi >/dev/null 2>&1; then
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+fi
+
+# 2. the CUDA tests: the tests that skip without a GPU (in the files that ask
+#    torch.cuda.is_available(), the tests whose name says cuda)
+TESTS_JSON="$OUT/cuda_tests.json"
+rm -f "$TESTS_JSON"
+if ((SKIP_TESTS == 0)); then
+  mapfile -t FILES < <(grep -l 'cuda.is_available' tests/test_*.py | sort)
+  say "CUDA tests in ${FILES[*]}"
+  XML="$OUT/cuda_tests.xml"
+  set +e
+  timeout 240 "$PY" -m pytest -q -n 0 -p no:cacheprovider -rs -k cuda --junitxml "$XML" "${FILES[@]}"
+  RC=$?
+  set -e
+  "$PY" - "$XML" "$TESTS_JSON" "$RC" "$DEVICE" "${FILES[*]}" <<'EOF'
+import json, sys
+import xml.etree.ElementTree as ET
+xml, out, rc, device, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+res = {"command": f"pytest -n 0 -k cuda {files}", "exit_status": rc, "passed": [], "failed": [],
+       "skipped": []}
+try:
+    for case in ET.parse(xml).getroot().iter("testcase"):
+        name = f"{case.get('classname')}::{case.get('name')}"
+        skip = case.find("skipped")
+        if case.find("failure") is not None or case.find("error") is not None:
+            res["failed"].append(name)
+        elif skip is not None:
+            res["skipped"].append(f"{name} ({skip.get('message', '')})")
+        else:
+            res["passed"].append(name)
+except (OSError, ET.ParseError) as e:
+    res["failed"].append(f"no test report: {e}")
+res["summary"] = (f"{len(res['passed'])} passed, {len(res['failed'])} failed, {len(res['skipped'])} skipped"
+                  + (" (dry run: no GPU)" if not device.startswith("cuda") else ""))
+json.dump(res, open(out, "w"), indent=2)
+print("gpu_check: CUDA tests:", res["summary"])
+EOF
+  if ((RC != 0 && RC != 5)); then die 4 "CUDA tests failed (exit status $RC); see $TESTS_JSON"; fi
+  if [[ "$DEVICE" == cuda* ]] && grep -q -i 'no CUDA' "$TESTS_JSON"; then
+    die 4 "CUDA tests were skipped for want of a GPU; see $TESTS_JSON"
+  fi
+fi
+
+# 3. the throughput benchmark (bounded: each phase stops after --phase-s seconds)
+say "throughput benchmark"
+timeout 420 "$PY" tools/gpu_check.py --out "$OUT" --tests-json "$TESTS_JSON" "${ARGS[@]}"
+say "done in $(($(date +%s) - START)) s: $OUT/gpu_check.md, $OUT/gpu_check.json"
