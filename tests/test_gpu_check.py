@@ -36,7 +36,7 @@ def test_cpu_dry_run_writes_the_figures(tmp_path):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is present")
-def test_without_a_gpu_the_cuda_check_fails_loudly(tmp_path):
+def test_without_a_gpu_the_gpu_check_fails_loudly(tmp_path):
     r = _run("--device", "cuda", "--out", str(tmp_path), timeout=120)
     assert r.returncode == 3
     assert "no CUDA GPU visible" in r.stderr

@@ -115,22 +115,25 @@ class Setup:
         return {"rss_mib": _rss_bytes() / 2**20}
 
 
-def per_metric(s: Setup, phase_s: float) -> dict:
+def per_metric(s: Setup, phase_s: float, metrics=None, batch=None) -> dict:
     """One arch in flight through the engine: per-metric ms (CUDA events on a GPU) and the
-    whole arch's host wall time, build included."""
+    whole arch's host wall time, build included (``metrics``/``batch``: other than the
+    setup's)."""
     from trainfree.metrics import ScoringContext, score_network
 
+    metrics = metrics or s.metrics
+    x, y = batch or (s.x, s.y)
     for arch in s.warm:
-        score_network(ScoringContext(s.build(arch), s.x, s.y, s.dev), s.metrics)
+        score_network(ScoringContext(s.build(arch), x, y, s.dev), metrics)
     s.reset_peak()
-    metric_s: dict[str, list[float]] = {m.name: [] for m in s.metrics}
+    metric_s: dict[str, list[float]] = {m.name: [] for m in metrics}
     arch_s: list[float] = []
-    nan: dict[str, int] = {m.name: 0 for m in s.metrics}
+    nan: dict[str, int] = {m.name: 0 for m in metrics}
     t_end = time.perf_counter() + phase_s
     t_start = time.perf_counter()
     for arch in s.archs:
         t0 = time.perf_counter()
-        out = score_network(ScoringContext(s.build(arch), s.x, s.y, s.dev), s.metrics)
+        out = score_network(ScoringContext(s.build(arch), x, y, s.dev), metrics)
         arch_s.append(time.perf_counter() - t0)
         for name, (v, sec) in out.items():
             metric_s[name].append(sec)
@@ -235,7 +238,7 @@ def _fmt(v, nd: int = 2) -> str:
 
 
 def markdown(r: dict) -> str:
-    e, a, one = r["environment"], r["settings"], r["per_metric"]
+    e, a = r["environment"], r["settings"]
     dev = e.get("gpu", e["device"])
     lines = [f"# GPU check: {dev}", "",
              f"{e['date']}, commit {e['commit']}, torch {e['torch']}"
@@ -247,6 +250,9 @@ def markdown(r: dict) -> str:
     if r.get("tests"):
         t = r["tests"]
         lines += ["## CUDA tests", "", f"`{t.get('command', '')}`: {t.get('summary', '')}", ""]
+    if "per_metric" not in r:
+        return "\n".join([*lines, "**Incomplete: no phase finished.**", ""])
+    one = r["per_metric"]
     lines += ["## One arch in flight (engine, per metric)", "",
               f"{one['archs']} archs; whole suite {one['suite_ms_median']:.1f} ms per arch (median, host wall "
               f"time, build included; mean {one['suite_ms_mean']:.1f}); target {TARGET_MS:.0f} ms: "
@@ -256,10 +262,18 @@ def markdown(r: dict) -> str:
     lines.append("Peak memory: " + ", ".join(f"{k.removesuffix('_mib')} {one[k]:.1f} MiB" for k in mem) + ".")
     if one["nan_values"]:
         lines.append("NaN values (dead archs): " + ", ".join(f"{k} {n}" for k, n in one["nan_values"].items()))
-    lines += ["", "| metric | ms per arch (median) |", "|---|---:|"]
+    fam = r.get("relu_kernel_family")
+    lines += ["", "| metric | ms per arch (median) |" + (f" at batch {fam['batch_size']} |" if fam else ""),
+              "|---|---:|" + ("---:|" if fam else "")]
     for name, ms in one["metric_ms_median"].items():
-        lines.append(f"| {name} | {ms:.2f} |")
-    lines.append(f"| sum of the metrics | {one['metric_ms_sum']:.2f} |")
+        extra = f" {fam['metric_ms_median'][name]:.2f} |" if fam and name in fam["metric_ms_median"] else (
+            " |" if fam else "")
+        lines.append(f"| {name} | {ms:.2f} |{extra}")
+    lines.append(f"| sum of the metrics | {one['metric_ms_sum']:.2f} |" + (" |" if fam else ""))
+    if fam:
+        lines += ["", f"At the papers' batches (the relu-kernel metrics at batch {fam['batch_size']}, the "
+                      f"others at {a['batch_size']}; estimate from the medians): "
+                      f"{fam['papers_batches_ms_estimate']:.1f} ms per arch."]
     lines += ["", "## Archs in flight", "",
               "| mode | in flight | archs | wall s | archs/s | ms per arch (median) | peak memory MiB |",
               "|---|---:|---:|---:|---:|---:|---:|"]
@@ -267,11 +281,15 @@ def markdown(r: dict) -> str:
         peak = next((row[k] for k in row if k.startswith("peak") or k == "rss_mib"), float("nan"))
         lines.append(f"| {row['mode']} | {row['in_flight']} | {row['archs']} | {row['wall_s']:.1f} | "
                      f"{row['archs_per_s']:.2f} | {row['arch_ms_median']:.1f} | {peak:.1f} |")
-    best = max(r["in_flight"], key=lambda row: row["archs_per_s"])
-    lines += ["", f"Best: {best['mode']} x{best['in_flight']}, {best['archs_per_s']:.2f} archs/s "
-                  f"({1e3 / best['archs_per_s']:.1f} ms per arch; 15,625 archs in "
-                  f"{15625 / best['archs_per_s'] / 60:.1f} min).", ""]
-    return "\n".join(lines)
+    if r["in_flight"]:
+        best = max(r["in_flight"], key=lambda row: row["archs_per_s"])
+        lines += ["", f"Best: {best['mode']} x{best['in_flight']}, {best['archs_per_s']:.2f} archs/s "
+                      f"({1e3 / best['archs_per_s']:.1f} ms per arch; 15,625 archs in "
+                      f"{15625 / best['archs_per_s'] / 60:.1f} min)."]
+    if not r.get("complete"):
+        lines += ["", "**Incomplete: the check stopped before its last phase; the figures above are the "
+                      "phases it finished.**"]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    ap.add_argument("--naswot-batch", type=int, default=128,
+                    help="also time the relu-kernel metrics (naswot, DAS) at this batch, NASWOT's own (0: skip)")
     ap.add_argument("--tests-json", default=None, help="the CUDA tests' summary (JSON) to include")
     ap.add_argument("--out", default=str(ROOT / "results" / "gpu_check"), help="folder of gpu_check.md/.json")
     a = ap.parse_args(argv)
@@ -305,31 +325,50 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
     s = Setup(a)
     report: dict = {"environment": environment(s), "settings": vars(a),
-                    "metrics": [m.name for m in s.metrics], "data": str(s.images)}
+                    "metrics": [m.name for m in s.metrics], "data": str(s.images), "complete": False,
+                    "in_flight": []}
     if a.tests_json and Path(a.tests_json).is_file():
         report["tests"] = json.loads(Path(a.tests_json).read_text())
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:  # after every phase: a check stopped by its time limit keeps its figures
+        report["seconds"] = time.perf_counter() - t_all
+        (out / "gpu_check.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+        (out / "gpu_check.md").write_text(markdown(report))
+
     print(f"gpu_check: {report['environment'].get('gpu', a.device)}, {len(s.metrics)} metrics", flush=True)
-    report["per_metric"] = per_metric(s, a.phase_s)
-    one = report["per_metric"]
+    report["per_metric"] = one = per_metric(s, a.phase_s)
+    save()
     print(f"  1 in flight (engine): {one['suite_ms_median']:.1f} ms per arch, {one['archs']} archs", flush=True)
-    rows = []
+    family = [m for m in s.metrics if "relu_kernel" in m.passes]
+    if a.naswot_batch and family:  # NASWOT's own batch for the metrics of its kernel
+        from trainfree.data import scoring_batch
+
+        xb, yb = scoring_batch("cifar10", a.naswot_batch, a.seed, root=str(s.images))
+        fam = per_metric(s, a.phase_s / 3, family, (xb.to(s.dev), yb.to(s.dev)))
+        fam["batch_size"] = a.naswot_batch
+        fam["papers_batches_ms_estimate"] = (
+            one["suite_ms_median"] - sum(one["metric_ms_median"][m.name] for m in family)
+            + sum(fam["metric_ms_median"].values()))
+        report["relu_kernel_family"] = fam
+        save()
+        print(f"  {', '.join(m.name for m in family)} at batch {a.naswot_batch}: "
+              f"{fam['metric_ms_sum']:.1f} ms per arch", flush=True)
     for mode in modes:
         for k in ks:
             if mode == "threads":
                 row = in_flight_threads(s, k, a.phase_s)
             elif k == 1:
                 continue  # one process in flight is the engine row above
-            else:  # as many archs as the one-arch rate scores in the phase, k at a time
+            else:  # as many archs as the one-arch rate scores in 0.6 phases, k at a time
                 n = max(2 * k, min(len(s.archs), int(one["archs_per_s"] * a.phase_s * k * 0.6)))
                 row = in_flight_processes(s, k, n)
-            rows.append(row)
+            report["in_flight"].append(row)
+            save()
             print(f"  {mode} x{k}: {row['archs_per_s']:.2f} archs/s ({row['archs']} archs)", flush=True)
-    report["in_flight"] = rows
-    report["seconds"] = time.perf_counter() - t_all
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "gpu_check.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    (out / "gpu_check.md").write_text(markdown(report))
+    report["complete"] = True
+    save()
     print(f"gpu_check: wrote {out / 'gpu_check.md'} and {out / 'gpu_check.json'} "
           f"({report['seconds']:.0f} s)")
     return 0

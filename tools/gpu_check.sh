@@ -12,7 +12,8 @@
 # Python: $PYTHON if set, else the first of .venv/bin/python, python3, python whose torch
 # sees the GPU; src/ goes on PYTHONPATH, so the package need not be installed.
 # Exit status: 0 all done; 3 no CUDA GPU visible; 4 a CUDA test failed or did not run on
-# the GPU; anything else: the benchmark failed (its message above).
+# the GPU; 5 the benchmark ran past its time limit (finished phases are written); anything
+# else: the benchmark failed (its message above). At most 2 + 5.5 minutes, set by timeouts.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +31,7 @@ while (($#)); do
     --device=*) DEVICE="${1#--device=}"; ARGS+=("$1"); shift ;;
     --out) OUT="$2"; shift 2 ;;
     --out=*) OUT="${1#--out=}"; shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) ARGS+=("$1"); shift ;;
   esac
 done
@@ -74,7 +75,7 @@ if ((SKIP_TESTS == 0)); then
   say "CUDA tests in ${FILES[*]}"
   XML="$OUT/cuda_tests.xml"
   set +e
-  timeout 240 "$PY" -m pytest -q -n 0 -p no:cacheprovider -rs -k cuda --junitxml "$XML" "${FILES[@]}"
+  timeout 120 "$PY" -m pytest -q -n 0 -p no:cacheprovider -rs -k cuda --junitxml "$XML" "${FILES[@]}"
   RC=$?
   set -e
   "$PY" - "$XML" "$TESTS_JSON" "$RC" "$DEVICE" "${FILES[*]}" <<'EOF'
@@ -108,5 +109,13 @@ fi
 
 # 3. the throughput benchmark (bounded: each phase stops after --phase-s seconds)
 say "throughput benchmark"
-timeout 420 "$PY" tools/gpu_check.py --out "$OUT" --tests-json "$TESTS_JSON" "${ARGS[@]}"
+set +e
+timeout 330 "$PY" tools/gpu_check.py --out "$OUT" --tests-json "$TESTS_JSON" "${ARGS[@]}"
+RC=$?
+set -e
+if ((RC == 124)); then
+  die 5 "the benchmark ran past its 330 s limit; the phases it finished are in $OUT/gpu_check.md"
+elif ((RC != 0)); then
+  die "$RC" "the benchmark failed (exit status $RC)"
+fi
 say "done in $(($(date +%s) - START)) s: $OUT/gpu_check.md, $OUT/gpu_check.json"
