@@ -299,3 +299,33 @@ def test_reproducibility_check_against_committed_tables(tiny):
             df.to_csv(EXPECTED / f"{name}.csv", index=False, float_format="%.10g")
         pytest.skip("expected tables regenerated")
     check_reproducibility(work)
+
+
+@pytest.mark.slow
+def test_archive_reruns_the_study_elsewhere(tiny, tmp_path):
+    """The artefact tarball (tools/archive.py) unpacked in a new folder reruns the tiny study with
+    its own code and gives the same scores, ground truth and tables."""
+    import sys
+    import tarfile
+
+    work, _ = tiny
+    tarball = tmp_path / "artefact.tar.gz"
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "archive.py"), str(tarball)], capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with tarfile.open(tarball) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    copy = tmp_path / "unpacked" / "trainfree"
+    assert (copy / "Snakefile").is_file() and (copy / "src" / "trainfree" / "benchdata" / "manifest.json").is_file()
+    assert not (copy / ".git").exists()
+    again = tmp_path / "run"
+    again.mkdir()
+    (again / "study.yaml").write_text(__import__("yaml").safe_dump(TINY))
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(copy / "Snakefile"), "-d", str(again),
+                        "--configfile", str(again / "study.yaml"), "--cores", "2", "-q"],
+                       capture_output=True, text=True, cwd=copy, timeout=900,
+                       env={**os.environ, "PYTHONPATH": str(copy / "src")})
+    assert r.returncode == 0, r.stderr[-3000:]
+    mine, theirs = _tables(work), _tables(again)
+    for name in mine:
+        pd.testing.assert_frame_equal(mine[name], theirs[name], check_exact=False, rtol=1e-9)
