@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from trainfree.errors import TrainfreeError
 
-PASSES = ("relu_kernel", "ce_grad", "ntk", "ntk_bnfixed", "cost", "copy", "forward", "input_jacobian", "zico_grad")
+PASSES = ("relu_kernel", "ce_grad", "ntk", "ntk_bnfixed", "cost", "copy", "forward", "input_jacobian", "zico_grad",
+          "swap", "az_nas")
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def register_metric(
 
 
 # metric family modules; importing one registers its metrics
-FAMILIES: tuple[str, ...] = ("activation", "cost", "saliency", "jacobian", "ntk", "zico", "synflow", "zen")
+FAMILIES: tuple[str, ...] = ("activation", "cost", "saliency", "jacobian", "ntk", "zico", "synflow", "zen",
+                             "swap", "meco", "az_nas", "gradsign", "tenas")
 
 
 def _load_builtin() -> None:
