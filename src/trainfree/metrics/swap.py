@@ -100,8 +100,10 @@ def swap_count(codes: torch.Tensor) -> int:
     return _count_unique_packed(np.packbits(codes.cpu().numpy(), axis=0).T)
 
 
-def swap_score(model: nn.Module, x: torch.Tensor, repeats: int = SWAP_REPEATS, seed: int = SWAP_SEED) -> float:
-    """Mean SWAP over ``repeats`` Gaussian re-initialisations of ``model`` (mutated) on ``x``."""
+def swap_score(model: nn.Module, x: torch.Tensor, repeats: int | None = None, seed: int = SWAP_SEED) -> float:
+    """Mean SWAP over ``repeats`` (default ``SWAP_REPEATS``) Gaussian re-initialisations of
+    ``model`` (mutated) on ``x``."""
+    repeats = SWAP_REPEATS if repeats is None else repeats
     gen = torch.Generator(device="cpu").manual_seed(seed)
     model.train()
     counts = []
