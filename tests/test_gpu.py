@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ARCHS = ["|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|nor_conv_1x1~2|",
          "|nor_conv_1x1~0|+|skip_connect~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|avg_pool_3x3~2|"]
 # metrics whose value is a well-conditioned sum or log-determinant (condition numbers and
-# signed sums near zero move more between devices): compared to 1e-3 relative
+# signed sums near zero move more between devices): compared to 1e-2 relative, which
+# catches a wrong device path, not float32 rounding
 STABLE = ("grad_norm", "snip", "fisher", "synflow", "l2_norm", "naswot", "jacob_cov", "ntk_trace", "zen")
 
 
@@ -41,7 +42,7 @@ def test_cuda_scores_agree_with_the_cpu():
         b = gpu[key]
         assert math.isnan(a) == math.isnan(b), key
         if key[1] in STABLE and not math.isnan(a):
-            assert b == pytest.approx(a, rel=1e-3, abs=1e-6), key
+            assert b == pytest.approx(a, rel=1e-2, abs=1e-6), key
 
 
 def test_cuda_scoring_frees_gpu_memory():

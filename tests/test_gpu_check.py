@@ -28,7 +28,7 @@ def test_cpu_dry_run_writes_the_figures(tmp_path):
     assert report["metrics"] == ["naswot", "snip", "synflow"]
     assert set(report["per_metric"]["metric_ms_median"]) == {"naswot", "snip", "synflow"}
     assert [(row["mode"], row["in_flight"]) for row in report["in_flight"]] == [("threads", 1), ("threads", 2)]
-    assert all(row["archs"] == 3 and row["archs_per_s"] > 0 for row in report["in_flight"])
+    assert all(1 <= row["archs"] <= 3 and row["archs_per_s"] > 0 for row in report["in_flight"])
     tests = report["tests"]  # the CUDA tests ran and, without a GPU, were skipped
     assert tests["failed"] == [] and tests["skipped"] and "no CUDA device" in tests["skipped"][0]
     md = (tmp_path / "gpu_check.md").read_text()

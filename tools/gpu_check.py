@@ -5,6 +5,10 @@ Called by ``tools/gpu_check.sh`` (which runs the CUDA tests first); on its own::
     python tools/gpu_check.py --device cuda --out results/gpu_check          # the GPU check
     python tools/gpu_check.py --device cpu --archs 3 --out /tmp/gpu_dry      # dry run of the code
 
+On a CPU (``--device cpu``) it is a dry run of the same code at a small size (C=4, N=1,
+batch 16, phases of at most 10 s) unless ``--C``, ``--N``, ``--batch-size``, ``--phase-s``
+say otherwise.
+
 NB201 at benchmark size (C=16, N=5), one scoring batch of the bundled CIFAR-10 images
 (``images/cifar10_partial_5506.npz``, batch 64), archs of ``nb201.sample(n, seed)``,
 float32 (TF32 off), every registered metric unless ``--metrics``. Measured:
@@ -240,7 +244,8 @@ def _fmt(v, nd: int = 2) -> str:
 def markdown(r: dict) -> str:
     e, a = r["environment"], r["settings"]
     dev = e.get("gpu", e["device"])
-    lines = [f"# GPU check: {dev}", "",
+    dry = r.get("dry_run", False)
+    lines = [f"# GPU check: {dev}" + (" (dry run of the code: no GPU figures)" if dry else ""), "",
              f"{e['date']}, commit {e['commit']}, torch {e['torch']}"
              + (f", CUDA {e['cuda']}, cuDNN {e['cudnn']}" if "cuda" in e else "")
              + f", {e['cpu_count']} CPUs, host {e['host']}.", "",
@@ -255,8 +260,10 @@ def markdown(r: dict) -> str:
     one = r["per_metric"]
     lines += ["## One arch in flight (engine, per metric)", "",
               f"{one['archs']} archs; whole suite {one['suite_ms_median']:.1f} ms per arch (median, host wall "
-              f"time, build included; mean {one['suite_ms_mean']:.1f}); target {TARGET_MS:.0f} ms: "
-              f"{'met' if one['suite_ms_median'] <= TARGET_MS else 'not met'}; all 15,625 NB201 archs at this "
+              f"time, build included; mean {one['suite_ms_mean']:.1f})"
+              + ("" if dry else f"; target {TARGET_MS:.0f} ms: "
+                 f"{'met' if one['suite_ms_median'] <= TARGET_MS else 'not met'}")
+              + "; all 15,625 NB201 archs at this "
               f"rate: {15625 / one['archs_per_s'] / 60:.1f} min.", ""]
     mem = [k for k in one if k.endswith("_mib")]
     lines.append("Peak memory: " + ", ".join(f"{k.removesuffix('_mib')} {one[k]:.1f} MiB" for k in mem) + ".")
@@ -296,21 +303,33 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", default="cuda", help="cuda (default), cuda:N, or cpu for a dry run")
     ap.add_argument("--archs", type=int, default=400, help="most archs per phase (default 400)")
-    ap.add_argument("--phase-s", type=float, default=30.0, help="most seconds per phase (default 30)")
-    ap.add_argument("--warmup", type=int, default=3, help="untimed archs first (default 3)")
+    ap.add_argument("--phase-s", type=float, default=None, help="most seconds per phase (default 30)")
+    ap.add_argument("--warmup", type=int, default=None, help="untimed archs first (default 3)")
     ap.add_argument("--in-flight", default="1,2,4", help="archs in flight (default 1,2,4)")
     ap.add_argument("--modes", default="threads,processes", help="threads and/or processes (default both)")
     ap.add_argument("--metrics", default="all", help="comma-separated names, or all (default)")
-    ap.add_argument("--C", type=int, default=16)
-    ap.add_argument("--N", type=int, default=5)
-    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--C", type=int, default=None, help="NB201 channels (default 16)")
+    ap.add_argument("--N", type=int, default=None, help="NB201 cells per stage (default 5)")
+    ap.add_argument("--batch-size", type=int, default=None, help="scoring batch (default 64)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    ap.add_argument("--naswot-batch", type=int, default=128,
-                    help="also time the relu-kernel metrics (naswot, DAS) at this batch, NASWOT's own (0: skip)")
+    ap.add_argument("--naswot-batch", type=int, default=None,
+                    help="also time the relu-kernel metrics (naswot, DAS) at this batch, NASWOT's own "
+                         "(default 128; 0: skip)")
     ap.add_argument("--tests-json", default=None, help="the CUDA tests' summary (JSON) to include")
     ap.add_argument("--out", default=str(ROOT / "results" / "gpu_check"), help="folder of gpu_check.md/.json")
     a = ap.parse_args(argv)
+    # on a CPU this is a dry run of the code: a small network unless the sizes are given
+    dry = not a.device.startswith("cuda")
+    for key, full, small in (("C", 16, 4), ("N", 5, 1), ("batch_size", 64, 16), ("naswot_batch", 128, 32),
+                             ("warmup", 3, 1), ("phase_s", 30.0, 10.0)):
+        if getattr(a, key) is None:
+            setattr(a, key, small if dry else full)
+    if dry and not a.threads:
+        a.threads = 1  # tiny ops on a shared CPU: more threads mostly wait on each other
+    if dry:
+        print(f"gpu_check: dry run on {a.device}: C={a.C}, N={a.N}, batch {a.batch_size}, phases of at most "
+              f"{a.phase_s:.0f} s (--C, --N, --batch-size, --phase-s for others)", flush=True)
 
     import torch
 
@@ -325,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
     s = Setup(a)
     report: dict = {"environment": environment(s), "settings": vars(a),
-                    "metrics": [m.name for m in s.metrics], "data": str(s.images), "complete": False,
+                    "metrics": [m.name for m in s.metrics], "data": str(s.images), "dry_run": dry, "complete": False,
                     "in_flight": []}
     if a.tests_json and Path(a.tests_json).is_file():
         report["tests"] = json.loads(Path(a.tests_json).read_text())
@@ -336,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
         report["seconds"] = time.perf_counter() - t_all
         (out / "gpu_check.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
         (out / "gpu_check.md").write_text(markdown(report))
+
+    save()
 
     print(f"gpu_check: {report['environment'].get('gpu', a.device)}, {len(s.metrics)} metrics", flush=True)
     report["per_metric"] = one = per_metric(s, a.phase_s)
