@@ -382,8 +382,8 @@ def main(argv: list[str] | None = None) -> int:
                 row = in_flight_threads(s, k, a.phase_s)
             elif k == 1:
                 continue  # one process in flight is the engine row above
-            else:  # as many archs as the one-arch rate scores in 0.6 phases, k at a time
-                n = max(2 * k, min(len(s.archs), int(one["archs_per_s"] * a.phase_s * k * 0.6)))
+            else:  # archs that k in flight score in 0.6 phases if they are up to 2x faster than one
+                n = max(2 * k, min(len(s.archs), int(one["archs_per_s"] * a.phase_s * min(k, 2) * 0.6)))
                 row = in_flight_processes(s, k, n)
             report["in_flight"].append(row)
             save()
