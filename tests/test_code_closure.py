@@ -28,7 +28,8 @@ SCRIPTS = ROOT / "workflow" / "scripts"
 
 def test_analysis_script_closure_includes_the_module_of_wide_scores():
     mods = closure(SCRIPTS / "analysis.py")
-    assert "trainfree/analysis/tidy.py" in mods and "trainfree/pipeline/analysis.py" in mods
+    # defined with the data contracts, re-exported by analysis.tidy
+    assert {"trainfree/contracts.py", "trainfree/analysis/tidy.py", "trainfree/pipeline/analysis.py"} <= set(mods)
     # parent packages run on import
     assert {"trainfree/__init__.py", "trainfree/analysis/__init__.py"} <= set(mods)
 
@@ -180,10 +181,14 @@ UNTOUCHED = {"sample", "scoring_batch"}
 def test_editing_the_module_of_wide_scores_reruns_the_rules_that_import_it(study):
     work, pkg = study
     planned = _planned_after_edit(work, _defining(pkg, "wide_scores"), pkg)
-    # the tables and figures call wide_scores; the metric engine re-exports it (scoring)
-    assert {"correlations", "figure", "score_shard", "dtb_table", "dtb_figure", "dtb_train"} <= set(planned), planned
-    # training, ground truth and the sample import none of it
-    assert not (UNTOUCHED | {"train_shard", "gather_states", "ground_truth"}) & set(planned), planned
+    # wide_scores is defined with the data contracts, the ground floor every stage imports
+    assert {"correlations", "figure", "score_shard", "dtb_table", "dtb_figure", "dtb_train", "train_shard",
+            "ground_truth", "sample"} <= set(planned), planned
+    # analysis.tidy, which re-exports it, only the tables and figures import
+    planned = _planned_after_edit(work, pkg / "trainfree" / "analysis" / "tidy.py", pkg)
+    assert {"correlations", "figure"} <= set(planned), planned
+    assert not (UNTOUCHED | {"score_shard", "dtb_table", "dtb_train", "train_shard", "gather_states",
+                             "ground_truth"}) & set(planned), planned
     assert _planned(work, pkg) == {}
 
 

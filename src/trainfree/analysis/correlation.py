@@ -15,16 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-
-def finite_pairs(*columns: pd.Series) -> tuple[pd.DataFrame, int]:
-    """Align ``columns`` on their index (inner join) and keep rows where every value is finite.
-
-    Returns the kept rows (one float column per input, named by position ``c0, c1, ...``)
-    and the number of rows dropped (NaN or infinite on any side).
-    """
-    both = pd.concat([c.astype(float).rename(f"c{i}") for i, c in enumerate(columns)], axis=1, join="inner")
-    ok = both[np.isfinite(both.to_numpy(float)).all(axis=1)]
-    return ok, len(both) - len(ok)
+from trainfree.contracts import finite_pairs
 
 
 def rank_correlation(kind: str, a: np.ndarray, b: np.ndarray) -> float:

@@ -1,9 +1,9 @@
 """Readers of benchmark ground truth -> one tidy table.
 
-Tidy ground truth (``GT_COLUMNS``): one row per (arch, dataset, split, epochs, seed,
-field) with ``value``; ``seed`` is ``"mean"`` for seed-averaged rows; ``field`` says
-what the value is (``acc`` in percent, ``loss``, ``params_m``, ``flops_m``,
-``latency_s``, ``train_time_s``); ``source`` names the file and benchmark version;
+Tidy ground truth (``GT_COLUMNS``, defined in ``trainfree.contracts``): one row per (arch,
+dataset, split, epochs, seed, field) with ``value``; ``seed`` is ``"mean"`` for seed-averaged
+rows; ``field`` says what the value is (``acc`` in percent, ``loss``, ``params_m``,
+``flops_m``, ``latency_s``, ``train_time_s``); ``source`` names the file and benchmark version;
 ``bench_index`` is the arch's index in the loaded source's own arch list.
 
 ``split`` is ``train``, ``valid`` (NB201 ``x-valid``), ``test`` (``x-test``; for
@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trainfree.contracts import GT_COLUMNS
 from trainfree.errors import TrainfreeError
 from trainfree.spaces.nds import PREFIX as _NDS_PREFIX
 
@@ -31,9 +32,6 @@ from trainfree.spaces.nds import PREFIX as _NDS_PREFIX
 # that the CLI lists its subcommands without them
 if TYPE_CHECKING:
     import pandas as pd
-
-GT_COLUMNS = ["space", "arch_id", "bench_index", "dataset", "split", "epochs", "seed", "field",
-              "value", "source"]
 
 
 def load_ground_truth(space: str, source: str | os.PathLike | list | tuple, *, hps: tuple[str, ...] = ("12", "200"),

@@ -20,14 +20,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from trainfree.analysis.tidy import wide_scores  # noqa: F401  (part of this module's API)
+from trainfree.contracts import SCORE_COLUMNS, wide_scores  # noqa: F401  (wide_scores: part of this module's API)
 from trainfree.metrics.registry import Metric, resolve
 from trainfree.seeding import derive_seed, seed_everything
-
-SCORE_COLUMNS = [
-    "space", "arch_id", "metric", "value", "seconds", "dataset", "batch_size", "seed",
-    "fast_steps", "device", "fast_train_seconds",
-]
 
 
 class ScoringContext:

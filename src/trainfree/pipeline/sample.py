@@ -1,6 +1,6 @@
 """Stage ``sample``: a seeded uniform sample of architectures.
 
-The sample table has one row per arch: ``space``, ``arch_id`` (canonical id), ``spec``
+The sample table (``SAMPLE_COLUMNS``) has one row per arch: ``space``, ``arch_id`` (canonical id), ``spec``
 (the form that rebuilds the arch in another process, ``spaces.<name>.spec``) and
 ``bench_index`` (the arch's index in the ground-truth source, when there is one).
 """
@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from trainfree.benchmarks import load_ground_truth
+from trainfree.contracts import SAMPLE_COLUMNS
 from trainfree.errors import TrainfreeError
 from trainfree.io import write_parquet
 from trainfree.spaces import get_space
@@ -62,7 +63,8 @@ def sample(cfg: dict, out: str) -> pd.DataFrame:
             specs.append(sp.spec(a))
     if not ids:
         raise TrainfreeError("the sample is empty: set sample.n >= 1 or list archs in sample.extra")
-    df = pd.DataFrame({"space": cfg["space"], "arch_id": ids, "spec": specs, "bench_index": pd.NA})
+    df = pd.DataFrame({"space": cfg["space"], "arch_id": ids, "spec": specs, "bench_index": pd.NA},
+                      columns=SAMPLE_COLUMNS)
     if pool is not None:
         df["bench_index"] = df.arch_id.map(pool.set_index("arch_id")["bench_index"]).astype("Int64")
     elif gt_src:

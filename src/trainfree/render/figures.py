@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from trainfree.analysis.correlation import finite_pairs  # noqa: E402
+from trainfree.contracts import finite_pairs  # noqa: E402
 from trainfree.io import atomic_path  # noqa: E402
 
 plt.rcParams.update({"pdf.fonttype": 42, "ps.fonttype": 42, "font.size": 10,

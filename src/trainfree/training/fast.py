@@ -22,10 +22,9 @@ import pandas as pd
 import torch
 from torch import nn
 
+from trainfree.contracts import STATE_COLUMNS
 from trainfree.io import atomic_path
 from trainfree.seeding import derive_seed, seed_everything, torch_generator
-
-STATE_COLUMNS = ["arch_id", "epoch", "split", "loss", "acc", "seconds"]
 
 
 @dataclass(frozen=True)
