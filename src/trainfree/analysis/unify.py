@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from trainfree.analysis.correlation import finite_pairs, rank_correlation
-from trainfree.search.hnas import hnas_criterion
+from trainfree.analysis.criterion import hnas_criterion
 
 #: metrics listed first in the matrix (the ones HNAS unifies), then the rest
 UNIFIED: tuple[str, ...] = ("ntk_trace", "grad_norm", "snip", "grasp")
