@@ -145,6 +145,12 @@ def _entry(entry: str | os.PathLike) -> Path:
     return Path(entry).resolve()
 
 
+def imports(entry: str | os.PathLike) -> list[str]:
+    """Sorted names of the package modules that ``entry`` imports itself (not through other
+    modules), their parent packages included; ``entry`` as for :func:`closure`."""
+    return sorted(_direct_imports(_entry(entry)))
+
+
 def closure(entry: str | os.PathLike) -> list[str]:
     """Sorted paths (``trainfree/a/b.py``, relative to the package's parent folder) of every
     package module that ``entry`` imports, directly or through other package modules.
