@@ -40,6 +40,17 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def malloc_trim() -> bool:
+    """Return freed heap memory to the system (glibc ``malloc_trim(0)``); False elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        return bool(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
 def live_tensors() -> int:
     """Tensors the garbage collector can see (parameters and buffers included)."""
     import warnings
@@ -59,7 +70,7 @@ def live_tensors() -> int:
 
 
 def run(archs: int, metrics: list[str], *, C: int, N: int, batch_size: int, device: str, seed: int,
-        every: int, threads: int, out=sys.stdout) -> list[dict]:
+        every: int, threads: int, trim: bool = False, out=sys.stdout) -> list[dict]:
     """Score ``archs`` archs in this process; one row per ``every`` archs (and one at the start)."""
     import torch
 
@@ -89,6 +100,9 @@ def run(archs: int, metrics: list[str], *, C: int, N: int, batch_size: int, devi
         gc.collect()
         row = {"archs": done, "rss_mib": round(rss_mib(), 1), "tensors": live_tensors(),
                "gc_objects": len(gc.get_objects()), "seconds": round(time.perf_counter() - t0, 1)}
+        if trim:  # what the process holds once the allocator returns its free pages
+            malloc_trim()
+            row["rss_trimmed_mib"] = round(rss_mib(), 1)
         if dev.type == "cuda":
             row["cuda_alloc_mib"] = round(torch.cuda.memory_allocated(dev) / 2**20, 1)
         rows.append(row)
@@ -122,12 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
+    ap.add_argument("--trim", action="store_true",
+                    help="at each report also give free heap pages back (glibc malloc_trim) and print the "
+                         "RSS after it: growth that trimming removes is the allocator's, not kept objects")
     ap.add_argument("--json", default=None, help="also write the rows here")
     ap.add_argument("--max-growth-mib", type=float, default=0.0,
                     help="exit 1 when RSS grows more than this from the first to the last report (0: off)")
     a = ap.parse_args(argv)
     rows = run(a.archs, [m for m in a.metrics.split(",") if m], C=a.C, N=a.N, batch_size=a.batch_size,
-               device=a.device, seed=a.seed, every=a.every, threads=a.threads)
+               device=a.device, seed=a.seed, every=a.every, threads=a.threads, trim=a.trim)
     growth = rows[-1]["rss_mib"] - rows[0]["rss_mib"]
     print(f"RSS growth from arch {rows[0]['archs']} to arch {rows[-1]['archs']}: {growth:+.1f} MiB")
     if a.json:
