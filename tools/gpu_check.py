@@ -255,6 +255,8 @@ def markdown(r: dict) -> str:
     if r.get("tests"):
         t = r["tests"]
         lines += ["## CUDA tests", "", f"`{t.get('command', '')}`: {t.get('summary', '')}", ""]
+        lines += [f"- {kind}: {name}" for kind in ("failed", "skipped", "passed") for name in t.get(kind, [])]
+        lines += [""] if any(t.get(k) for k in ("failed", "skipped", "passed")) else []
     if "per_metric" not in r:
         return "\n".join([*lines, "**Incomplete: no phase finished.**", ""])
     one = r["per_metric"]
