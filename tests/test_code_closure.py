@@ -206,3 +206,11 @@ def test_editing_a_module_no_rule_imports_reruns_nothing(study):
     module = pkg / "trainfree" / "bench.py"  # the timing CLI: no workflow script imports it
     assert not any("trainfree/bench.py" in closure(s) for s in SCRIPTS.glob("*.py"))
     assert _planned_after_edit(work, module, pkg) == {}
+
+
+def test_lazy_package_attribute_is_not_followed():
+    """The root's ``__getattr__`` (``trainfree.score_model``, PEP 562) imports the scoring module
+    only when read: a module that imports ``trainfree.seeding`` does not depend on the metrics."""
+    from trainfree.closure import closure
+
+    assert closure(ROOT / "src" / "trainfree" / "seeding.py") == ["trainfree/__init__.py", "trainfree/seeding.py"]

@@ -42,10 +42,9 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 
 #: (importing module, imported module) -> why the upward import stays for now
-KNOWN: dict[tuple[str, str], str] = {
-    (NAME, f"{NAME}.scoring"): "the root's lazy ``trainfree.score_model`` attribute (PEP 562), "
-                                "imported on first access only",
-}
+#: (the root's lazy ``trainfree.score_model`` attribute is not an import: the walker skips a
+#: module-level ``__getattr__``)
+KNOWN: dict[tuple[str, str], str] = {}
 
 LEVEL = {c: i for i, layer in enumerate(LAYERS) for c in layer}
 

@@ -12,8 +12,9 @@ Followed, anywhere in a file (top level, functions, ``if`` blocks): ``import tra
 submodule), relative imports inside the package, and ``importlib.import_module`` /
 ``__import__``: a literal name is that module; an f-string ``f"trainfree.a.{x}"`` is every
 module below ``trainfree.a``; any other argument is every package module named by a string
-literal of the calling file. Only ``.py`` files of this package count; third-party imports
-are not followed.
+literal of the calling file. Not followed: the imports of a module-level ``__getattr__`` (a
+lazy attribute such as ``trainfree.score_model``). Only ``.py`` files of this package count;
+third-party imports are not followed.
 """
 
 from __future__ import annotations
@@ -95,8 +96,14 @@ def _direct_imports(path: Path) -> frozenset[str]:
     # the package a relative import starts from: the module's own package
     package = None if own is None else own if path.name == "__init__.py" else own.rpartition(".")[0]
     literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    # a module-level ``__getattr__`` (a lazy attribute, PEP 562) imports only when that attribute
+    # is read, e.g. ``trainfree.score_model``: not followed (scripts import modules by name)
+    lazy = {id(n) for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "__getattr__"
+            for n in ast.walk(f)}
     found: list[str] = []
     for node in ast.walk(tree):
+        if id(node) in lazy:
+            continue
         if isinstance(node, ast.Import):
             found += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
