@@ -76,3 +76,13 @@ def test_bench_registers_from_the_light_module():
     cli_bench.register(ap.add_subparsers())
     args = ap.parse_args(["bench", "--archs", "2"])
     assert args.func is not bench.handler and args.metrics == ",".join(bench.DEFAULT_SUITE)
+
+
+def test_lazy_dataset_names_stay_in_the_import_closure(tmp_path):
+    """``from trainfree.data import scoring_batch`` runs the dataset module: a rule's code hash
+    must cover it although the package loads it on first use."""
+    from trainfree.closure import closure
+
+    script = tmp_path / "probe.py"
+    script.write_text("from trainfree.data import scoring_batch\n")
+    assert "trainfree/data/datasets.py" in closure(script)

@@ -20,11 +20,17 @@ _FROM_DATASETS = ("DATASETS", "SPLITS", "Dataset", "Split", "canonical_name", "l
                   "norm_stats", "normalise", "num_classes", "scoring_batch", "split_indices")
 
 
+def _datasets():
+    # outside __getattr__ so that the import closure (trainfree.closure) counts it: reading
+    # any of _FROM_DATASETS from this package runs the dataset module
+    from trainfree.data import datasets
+
+    return datasets
+
+
 def __getattr__(name: str):
     if name in _FROM_DATASETS:
-        from trainfree.data import datasets
-
-        return getattr(datasets, name)
+        return getattr(_datasets(), name)
     raise AttributeError(f"module 'trainfree.data' has no attribute {name!r}")
 
 
