@@ -256,7 +256,7 @@ def main() -> None:
         a, b = d[f"ours:{m}"], d[f"theirs:{label}"]
         rel = ((a - b).abs() / b.abs().where(b != 0)).replace([np.inf, -np.inf], np.nan)
         seed_rho = _spearman(b, d[f"theirs:{m}#2"]) if f"theirs:{m}#2" in d else float("nan")
-        same = int(((a - b).abs() <= 1e-6 * b.abs()).sum() + (a.isna() & ~np.isfinite(b)).sum())
+        same = int((np.isfinite(b) & ((a - b).abs() <= 1e-6 * b.abs())).sum() + (a.isna() & ~np.isfinite(b)).sum())
         table.append((label, len(d), _spearman(a, b), seed_rho, float(rel.median()), float(rel.max()),
                       int((~np.isfinite(b)).sum()), same))
     if "az" in groups:
