@@ -32,14 +32,18 @@ def test_rows_from_tables(tmp_path):
         {"rule": "das_rank", "param": 1.0, "kendall": 0.54, "ratio_vs_wot": 0.98, "n": 125, "ground_truth": "g",
          "delta_vs_wot": -0.01, "delta_lo": -0.03, "delta_hi": 0.01}])
     bon = _write(tmp_path, "bon", [
-        {"scores": "published", "metric": "nwot", "n": 100, "n_pool": 9445, "dataset": "cifar10",
+        {"scores": "published", "metric": "nwot", "n": 100, "n_drawn": 100, "n_pool": 9445, "dataset": "cifar10",
          "ours": "92.80 ± 0.90", "naswot_published": 92.81},
-        {"scores": "ours", "metric": "naswot", "n": 10, "n_pool": 100, "dataset": "cifar10",
-         "ours": "91.00 ± 1.00", "naswot_published": None}])
+        {"scores": "ours", "metric": "naswot", "n": 10, "n_drawn": 10, "n_pool": 100, "dataset": "cifar10",
+         "ours": "91.00 ± 1.00", "naswot_published": None},
+        {"scores": "ours", "metric": "naswot", "n": 100, "n_drawn": 60, "n_pool": 60, "dataset": "cifar10",
+         "ours": "92.16 ± 0.00", "naswot_published": 92.81}])
     t = glance({"paper_vs_ours": pvo, "das_ablation": abl, "search_best_of_n": bon,
                 "fast_training": tmp_path / "missing.csv"},
                {"paper_vs_ours": "default_nb201", "das_ablation": "default_nb201", "search_best_of_n": "s"})
-    assert len(t) == 3  # one NASWOT row (the atom has no published tau), the best rule, one search row
+    # one NASWOT row (the atom has no published tau), the best rule, one search row (N = 100 capped
+    # at a pool of 60 draws every arch: not a search, left out)
+    assert len(t) == 3
     r = t.iloc[0]
     assert r.published.startswith("0.574") and r.ours == "+0.561 [+0.510, +0.600]" and r.n == 250
     assert r.study == "default_nb201"

@@ -7,7 +7,7 @@ from snakemake.utils import validate
 # mapping as strings; each is read as YAML (20 -> int, [a, b] -> list), as in a config file.
 from trainfree.workflow_config import coerce_cli_values  # noqa: E402
 
-coerce_cli_values(config, workflow.config_settings.overwrite_config or {})
+coerce_cli_values(config, dict(workflow.config_settings.config or {}))
 
 # The model options are the space's own (its MODEL_DEFAULTS): a study file's `model`
 # section replaces the default config's instead of being merged into it.

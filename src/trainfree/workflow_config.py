@@ -45,8 +45,9 @@ def _coerce(value: object) -> object:
 def coerce_cli_values(config: dict, overrides: dict) -> dict:
     """Replace, in ``config``, every string below a nested mapping of ``overrides`` by its YAML value.
 
-    Only the keys given on the command line are touched; a top-level string stays a string
-    (``study=007`` keeps its name). Returns ``config``.
+    ``overrides``: the ``--config`` values only (``workflow.config_settings.config``), never a
+    config file's, whose strings are strings (``version: "1.0"``). Only those keys are touched;
+    a top-level string stays a string (``study=007`` keeps its name). Returns ``config``.
     """
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(config.get(key), dict):
@@ -82,11 +83,11 @@ def _merge(base: dict, over: dict) -> dict:
 
 def study_config(path: str | Path, overrides: dict) -> dict:
     """The config of one study of a multi-study run: the study file ``path``, then the command
-    line's ``overrides`` merged over it (nested values read as YAML; a ``model`` section
-    replaces the study's). The schema fills in every key neither sets."""
+    line's ``overrides`` merged over it (a ``model`` section replaces the study's). The schema
+    fills in every key neither sets."""
     with open(path) as f:
         cfg = yaml.safe_load(f) or {}
-    over = {k: _coerce(v) if isinstance(v, dict) else v for k, v in overrides.items()}
+    over = dict(overrides)
     cfg = _merge(cfg, {k: v for k, v in over.items() if k != "model"})
     if "model" in over:
         cfg["model"] = dict(over["model"])

@@ -68,6 +68,8 @@ def glance(tables: dict[str, str | os.PathLike], studies: dict[str, str]) -> pd.
     bon = _read(tables, "search_best_of_n")
     if bon is not None:
         t = bon[bon.naswot_published.notna()]
+        if "n_drawn" in t.columns:  # N capped at a smaller pool draws every arch: no search to compare
+            t = t[t.n_drawn == t.n]
         for r in t.itertuples():
             add(f"Best-of-N by {r.scores} {r.metric}, N = {r.n} ({r.dataset})", f"{r.naswot_published:.2f} (NASWOT)",
                 r.ours, int(r.n_pool), f"{r.dataset} test acc @200ep", "search_best_of_n")

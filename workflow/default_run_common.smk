@@ -1,0 +1,36 @@
+# Settings and helpers of the default run (workflow/default_run.smk): its studies, each study's
+# config, the glance table's inputs and the run's targets.
+from pathlib import Path
+
+from trainfree.closure import code_hash
+from trainfree.workflow_config import default_run_studies, study_config
+
+DEFAULT_RUN = default_run_studies(Path(workflow.basedir) / "config" / "config.yaml", config.get("default_run"))
+
+
+def _cfg(name):
+    """The config of the default run's study ``name``: its file, then the command line's values."""
+    return study_config(Path(workflow.basedir) / "config" / "default" / f"{name}.yaml",
+                        {k: v for k, v in config.items() if k != "default_run"})
+
+
+#: the glance table's inputs: table name -> (study of the default run, CSV under results/<study>/tables/)
+GLANCE_TABLES = {
+    "paper_vs_ours": ("nb201", "paper_vs_ours"),
+    "das_ablation": ("nb201", "das_ablation"),
+    "fast_training": ("fast", "fast_training"),
+    "search_best_of_n": ("search", "search_best_of_n"),
+    "search_hnas": ("search", "search_hnas"),
+    "suitezero_validation": ("hnas", "suitezero_validation"),
+    "unification_accuracy": ("hnas", "unification_accuracy"),
+    "dtb_fast_training": ("dtb", "dtb/fast_training"),
+    "darts_search_hnas": ("darts_search", "search_hnas"),
+}
+GLANCE_STUDY = {table: _cfg(name)["study"] for table, (name, _) in GLANCE_TABLES.items() if name in DEFAULT_RUN}
+GLANCE_CODE = code_hash(Path(workflow.basedir) / "workflow" / "scripts" / "glance.py")
+
+
+def default_run_targets():
+    """Every target of every study of the default run, and the glance table."""
+    return [t for name in DEFAULT_RUN for t in getattr(rules, f"{name}_study_all").input] + [
+        "results/default_run/glance.md"]
