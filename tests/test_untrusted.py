@@ -735,3 +735,14 @@ def test_arch_json_nested_too_deep_is_one_line(space, arch):
     with pytest.raises(TrainfreeError) as e:
         get_space(space).canonical(arch)
     assert "nested too deeply" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_hnas_refuses_several_rows_per_arch():
+    """HNAS on a score table with rows after several fast-training steps k per arch: one line, not
+    the first row of each arch."""
+    from trainfree.search.hnas import hnas_nb201
+
+    rows = [{"arch_id": a, "metric": m, "value": v + k, "fast_steps": k, "seconds": 0.1}
+            for a, v in (("a", 1.0), ("b", 2.0)) for m in ("ntk_trace", "ntk_condnum") for k in (0, 2)]
+    with pytest.raises(TrainfreeError, match=r"several rows per arch\); pick one k"):
+        hnas_nb201(pd.DataFrame(rows), pd.DataFrame(columns=["arch_id"]), seeds=[0])

@@ -158,6 +158,13 @@ def _one_row_per_arch(rows: pd.DataFrame, name: str, source: str) -> pd.Series:
     return rows.drop_duplicates("arch_id").set_index("arch_id")["value"].astype(float)
 
 
+def one_score_per_arch(scores: pd.DataFrame, metrics: Sequence[str], source: str = "score table") -> pd.DataFrame:
+    """Wide table (arch_id x metric) of a tidy score table, one score per arch and metric; several
+    fast-training steps or conflicting rows of an arch are refused (never the first row kept)."""
+    cols = [_one_row_per_arch(scores[scores.metric == m], m, source).rename(m) for m in metrics]
+    return pd.concat(cols, axis=1)
+
+
 def best_of_n_table(scores: pd.DataFrame, gt: pd.DataFrame, metrics: Sequence[str], n_values: Sequence[int], *,
                     repeats: int = 500, seed: int = 0, directions: Mapping[str, bool] | None = None,
                     targets: Sequence[Mapping] = DEFAULT_TARGETS, fast_steps: int | None = None,
@@ -189,5 +196,5 @@ def best_of_n_table(scores: pd.DataFrame, gt: pd.DataFrame, metrics: Sequence[st
     return pd.concat(out, ignore_index=True)
 
 
-__all__ = ["DEFAULT_TARGETS", "RESULT_COLUMNS", "best_of_n", "best_of_n_table", "direction", "draws",
+__all__ = ["DEFAULT_TARGETS", "RESULT_COLUMNS", "best_of_n", "best_of_n_table", "direction", "draws", "one_score_per_arch",
            "truth_table"]

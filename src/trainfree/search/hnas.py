@@ -197,7 +197,9 @@ def hnas_nb201(scores: pd.DataFrame, gt: pd.DataFrame, seeds: Sequence[int], *,
     for m in (trace_metric, cond_metric):
         if m not in have:
             raise TrainfreeError(f"HNAS needs metric {m!r} in the score table; it has: {', '.join(sorted(have))}")
-    wide = scores.pivot_table(index="arch_id", columns="metric", values="value", aggfunc="first", dropna=False)
+    from trainfree.search.best_of_n import one_score_per_arch
+
+    wide = one_score_per_arch(scores, [trace_metric, cond_metric])
     obs_t, substitute = observation_field(gt)
     obs = select(gt, **obs_t)
     truth, _ = truth_table(gt, targets or DEFAULT_TARGETS)

@@ -83,7 +83,9 @@ def hnas_train(scores: pd.DataFrame, space: str, data, protocol, model_kwargs: d
         if m not in have:
             raise TrainfreeError(f"HNAS needs metric {m!r} in the score table; it has: {', '.join(sorted(have))}")
     sp = get_space(space)
-    wide = scores.pivot_table(index="arch_id", columns="metric", values="value", aggfunc="first", dropna=False)
+    from trainfree.search.best_of_n import one_score_per_arch
+
+    wide = one_score_per_arch(scores, [trace_metric, cond_metric])
     pool = wide.index.sort_values()
     m = wide.loc[pool, trace_metric].to_numpy(float)
     k = wide.loc[pool, cond_metric].to_numpy(float)
