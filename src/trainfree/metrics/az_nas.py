@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trainfree.metrics.passes import hooked
 from trainfree.metrics.registry import register_metric
 
 #: seed of the generator of the re-initialisation, the Gaussian input and the Rademacher vectors
@@ -122,14 +123,9 @@ def az_nas_scores(model: nn.Module, input_shape: Sequence[int], seed: int = AZ_S
     x = torch.randn(tuple(input_shape), generator=gen).to(dev)
     blocks = feature_blocks(model)
     feats: list[torch.Tensor] = []
-    hooks = [b.register_forward_hook(lambda _m, _i, o: feats.append(o)) for b in blocks]
     model.train()
-    try:
-        with torch.enable_grad():
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    with hooked(blocks, lambda _m, _i, o: feats.append(o)), torch.enable_grad():
+        model(x)
     feats = [f for f in feats if isinstance(f, torch.Tensor) and f.dim() == 4]
     if len(feats) < 2:
         raise NotImplementedError("AZ-NAS needs at least two 4-D block outputs (b, c, h, w)")

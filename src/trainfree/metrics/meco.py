@@ -20,6 +20,7 @@ import warnings
 import torch
 from torch import nn
 
+from trainfree.metrics.passes import hooked
 from trainfree.metrics.registry import register_metric
 
 #: images of the scoring batch MeCo forwards (the first ones; the official default is 1)
@@ -55,13 +56,8 @@ def meco_score(model: nn.Module, x: torch.Tensor) -> float:
             return
         terms.append(min_corr_eig(fea))
 
-    hooks = [m.register_forward_hook(hook) for m in model.modules()]
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    with hooked(model.modules(), hook), torch.no_grad():
+        model(x)
     return float(sum(t for t in terms if math.isfinite(t)))
 
 

@@ -32,6 +32,8 @@ correlation matrices; the resulting NaN/inf is stored as NaN by the engine.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -39,6 +41,17 @@ import torch.nn.functional as F
 from torch import nn
 
 LAYERS = (nn.Conv2d, nn.Linear)
+
+
+@contextlib.contextmanager
+def hooked(modules: Iterable[nn.Module], hook: Callable) -> Iterator[None]:
+    """``hook`` registered as a forward hook on every module of ``modules`` for the block; removed after."""
+    handles = [m.register_forward_hook(hook) for m in modules]
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()
 
 
 def layers(model: nn.Module) -> list[nn.Module]:

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from trainfree.metrics.passes import hooked
 from trainfree.metrics.registry import register_metric
 
 #: number of images of the scoring batch SWAP uses (the first ones; the official default)
@@ -60,13 +61,8 @@ def relu_output_codes(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         if isinstance(inp, tuple) and inp and inp[0].dim() == 4:
             feats.append((out.detach() > 0).reshape(n, -1))
 
-    hooks = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.ReLU)]
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    with hooked((m for m in model.modules() if isinstance(m, nn.ReLU)), hook), torch.no_grad():
+        model(x)
     if not feats:
         return torch.zeros(n, 0, dtype=torch.bool, device=x.device)
     return torch.cat(feats, 1)
