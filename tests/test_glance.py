@@ -81,3 +81,23 @@ def test_default_run_studies_and_choices(tmp_path):
     assert default_run_studies(cfg, ["dtb"]) == ("dtb",)
     with pytest.raises(TrainfreeError, match="choose among nb201, fast"):
         default_run_studies(cfg, ["nb999"])
+
+
+def test_readme_table_is_what_the_code_renders_from_the_default_run():
+    """README's results at a glance = the glance the current code renders from the default run's
+    final tables (snapshot of the measured run in tests/expected/default_run/, refreshed with
+    `python tools/readme_glance.py --snapshot` after a run)."""
+    import json
+
+    from trainfree.analysis.glance import GLANCE_TABLES
+
+    snap = ROOT / "tests" / "expected" / "default_run"
+    studies = json.loads((snap / "studies.json").read_text())
+    assert set(studies) == set(GLANCE_TABLES)
+    table = glance({t: snap / f"{t}.csv" for t in GLANCE_TABLES}, studies)
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- glance -->", 1)[1].split("<!-- /glance -->", 1)[0]
+    assert block.strip() == to_markdown(table).strip()
+    # the numbers the README quotes beside the papers' are there
+    naswot = table[table.claim == "NASWOT Kendall τ, NB201"]
+    assert list(naswot.published.str[:5]) == ["0.574", "0.611", "0.549"]

@@ -2,6 +2,7 @@
 # config, the glance table's inputs and the run's targets.
 from pathlib import Path
 
+from trainfree.analysis.glance import GLANCE_TABLES
 from trainfree.closure import code_hash
 from trainfree.workflow_config import default_run_studies, study_config
 
@@ -14,18 +15,6 @@ def _cfg(name):
                         {k: v for k, v in config.items() if k != "default_run"})
 
 
-#: the glance table's inputs: table name -> (study of the default run, CSV under results/<study>/tables/)
-GLANCE_TABLES = {
-    "paper_vs_ours": ("nb201", "paper_vs_ours"),
-    "das_ablation": ("nb201", "das_ablation"),
-    "fast_training": ("fast", "fast_training"),
-    "search_best_of_n": ("search", "search_best_of_n"),
-    "search_hnas": ("search", "search_hnas"),
-    "suitezero_validation": ("hnas", "suitezero_validation"),
-    "unification_accuracy": ("hnas", "unification_accuracy"),
-    "dtb_fast_training": ("dtb", "dtb/fast_training"),
-    "darts_search_hnas": ("darts_search", "search_hnas"),
-}
 GLANCE_STUDY = {table: _cfg(name)["study"] for table, (name, _) in GLANCE_TABLES.items() if name in DEFAULT_RUN}
 GLANCE_CODE = code_hash(Path(workflow.basedir) / "workflow" / "scripts" / "glance.py")
 

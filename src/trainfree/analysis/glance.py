@@ -15,7 +15,19 @@ import pandas as pd
 
 from trainfree.analysis.published import DAS_RATIO_VS_WOT
 
-#: HNAS on NB201 (Shu et al. 2022), test accuracy mean ± std, per dataset
+#: the glance's inputs: table name -> (study of the default run, i.e. config/default/<name>.yaml; the
+#: CSV under results/<study>/tables/)
+GLANCE_TABLES: dict[str, tuple[str, str]] = {
+    "paper_vs_ours": ("nb201", "paper_vs_ours"),
+    "das_ablation": ("nb201", "das_ablation"),
+    "fast_training": ("fast", "fast_training"),
+    "search_best_of_n": ("search", "search_best_of_n"),
+    "search_hnas": ("search", "search_hnas"),
+    "suitezero_validation": ("hnas", "suitezero_validation"),
+    "unification_accuracy": ("hnas", "unification_accuracy"),
+    "dtb_fast_training": ("dtb", "dtb/fast_training"),
+    "darts_search_hnas": ("darts_search", "search_hnas"),
+}
 _COLUMNS = ["claim", "published", "ours", "n", "ground_truth", "study"]
 #: zero-cost-nas run here vs NAS-Bench-Suite-Zero's published values (58 NB201 archs): the rank
 #: agreement of two independent implementations, per proxy
