@@ -101,3 +101,19 @@ def test_readme_table_is_what_the_code_renders_from_the_default_run():
     # the numbers the README quotes beside the papers' are there
     naswot = table[table.claim == "NASWOT Kendall τ, NB201"]
     assert list(naswot.published.str[:5]) == ["0.574", "0.611", "0.549"]
+
+
+def test_readme_score_model_example_runs_and_prints_what_the_readme_says():
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Score your own model", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    printed = r.stdout.splitlines()
+    assert printed[1] == "False"
+    quoted = re.search(r"prints `(\{.*?\})`", section)[1]
+    for name, value in re.findall(r"'(\w+)': ([0-9.]+)", quoted):
+        ours = re.search(rf"'{name}': ([0-9.e+-]+)", printed[0])[1]
+        assert ours.startswith(value), (name, ours, value)
