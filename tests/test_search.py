@@ -245,3 +245,15 @@ def test_search_workflow_tiny_end_to_end(tmp_path):
     r = run_snakemake(tmp_path, cfg, "--cores", "1", "-n", timeout=600)
     assert r.returncode == 0 and "search_best_of_n" in r.stdout, r.stderr[-3000:]
     assert "search_pool_shard" not in r.stdout and "search_scores" not in r.stdout
+
+
+def test_report_gives_published_numbers_only_to_real_searches():
+    """NASWOT's published N = 10 / 100 stand beside rows that drew N of a larger pool; N capped by a
+    small pool, or N equal to the pool, picks the pool's top arch every time and gets none."""
+    from trainfree.search.report import best_of_n_report
+
+    rows = [{"metric": "naswot", "n": n, "n_drawn": d, "dataset": "cifar10", "mean": 92.0, "std": 1.0,
+             "random_mean": 90.0, "random_std": 2.0, "optimum": 94.0, "n_pool": p, "n_all_nan": 0,
+             "repeats": 10, "ground_truth": "g"} for n, d, p in ((10, 10, 100), (100, 100, 100), (100, 60, 60))]
+    out = best_of_n_report(pd.DataFrame(rows), "ours")
+    assert list(out.naswot_published) == ["92.44", "", ""]

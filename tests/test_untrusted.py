@@ -247,32 +247,22 @@ def test_nb201_pth_of_zero_bytes_is_one_line(tmp_path):
     _refused(e, path, tmp_path / "never")
 
 
-def test_cifar_batch_with_code_is_refused(tmp_path):
+@pytest.mark.parametrize("dataset, folder, files, keys", [
+    ("cifar10", "cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], (b"data", b"labels")),
+    ("ImageNet16-120", "ImageNet16", [f"train_data_batch_{i}" for i in range(1, 11)] + ["val_data"], ("data", "labels")),
+])
+def test_dataset_pickle_with_code_is_refused(tmp_path, dataset, folder, files, keys):
     from trainfree.data import load_dataset
 
     marker = tmp_path / "ran"
     _live(marker, Payload(marker))
-    d = tmp_path / "cifar-10-batches-py"
+    d = tmp_path / folder
     d.mkdir()
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        (d / name).write_bytes(pickle.dumps({b"data": Payload(marker), b"labels": [0]}))
+    for name in files:
+        (d / name).write_bytes(pickle.dumps({keys[0]: Payload(marker), keys[1]: [1]}))
     with pytest.raises(TrainfreeError, match="refusing to unpickle posix.system") as e:
-        load_dataset("cifar10", tmp_path)
-    _refused(e, d / "data_batch_1", marker)
-
-
-def test_imagenet16_pickle_with_code_is_refused(tmp_path):
-    from trainfree.data import load_dataset
-
-    marker = tmp_path / "ran"
-    _live(marker, Payload(marker))
-    d = tmp_path / "ImageNet16"
-    d.mkdir()
-    for name in [f"train_data_batch_{i}" for i in range(1, 11)] + ["val_data"]:
-        (d / name).write_bytes(pickle.dumps({"data": Payload(marker), "labels": [1]}))
-    with pytest.raises(TrainfreeError, match="refusing to unpickle posix.system") as e:
-        load_dataset("ImageNet16-120", tmp_path)
-    _refused(e, d / "train_data_batch_1", marker)
+        load_dataset(dataset, tmp_path)
+    _refused(e, d / files[0], marker)
 
 
 def test_nats_pickle_with_code_is_refused(tmp_path):

@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections import defaultdict
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +27,14 @@ STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
 START = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
 JOBID = re.compile(r"^\s+jobid: (\d+)$")
 DONE = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
-STUDIES = ("darts_search", "nb201", "fast", "search", "hnas", "dtb")  # longest prefix first
+
+
+@cache
+def _studies() -> tuple[str, ...]:
+    """The default run's study names (config/config.yaml), longest first (rule-name prefixes)."""
+    from trainfree.workflow_config import default_run_studies
+
+    return tuple(sorted(default_run_studies(ROOT / "config" / "config.yaml"), key=len, reverse=True))
 
 
 def parse(log: str) -> list[tuple[str, datetime, datetime]]:
@@ -47,7 +55,7 @@ def parse(log: str) -> list[tuple[str, datetime, datetime]]:
 
 
 def split(rule: str) -> tuple[str, str]:
-    for s in STUDIES:
+    for s in _studies():
         if rule.startswith(s + "_"):
             return s, rule[len(s) + 1:]
     return "-", rule

@@ -13,7 +13,7 @@ import os
 
 import pandas as pd
 
-from trainfree.analysis.published import DAS_RATIO_VS_WOT
+from trainfree.analysis.published import DAS_RATIO_VS_WOT, PEER_AGREEMENT
 
 #: the glance's inputs: table name -> (study of the default run, i.e. config/default/<name>.yaml; the
 #: CSV under results/<study>/tables/)
@@ -29,10 +29,6 @@ GLANCE_TABLES: dict[str, tuple[str, str]] = {
     "darts_search_hnas": ("darts_search", "search_hnas"),
 }
 _COLUMNS = ["claim", "published", "ours", "n", "ground_truth", "study"]
-#: zero-cost-nas run here vs NAS-Bench-Suite-Zero's published values (58 NB201 archs): the rank
-#: agreement of two independent implementations, per proxy
-PEER_AGREEMENT = {"grad_norm": 0.991, "snip": 0.985, "fisher": 0.984, "synflow": 1.000, "jacob_cov": 0.933,
-                  "grasp": 0.714}
 
 
 def _ci(v: float, lo: float, hi: float, fmt: str = "{:+.3f}") -> str:
@@ -71,17 +67,19 @@ def glance(tables: dict[str, str | os.PathLike], studies: dict[str, str]) -> pd.
                 f"{DAS_RATIO_VS_WOT[0]:.2f}–{DAS_RATIO_VS_WOT[1]:.2f}× WOT (DAS; NB101, NDS, DTB)",
                 f"{best.ratio_vs_wot:.2f}×, Δτ {_ci(best.delta_vs_wot, best.delta_lo, best.delta_hi)}",
                 int(best.n), best.ground_truth, "das_ablation")
-    ft = _read(tables, "fast_training")
-    if ft is not None:
-        t = ft[(ft.metric == "naswot") & (ft.fast_steps > 0)]
-        for r in t.itertuples():
-            add(f"Fast training: NASWOT τ after k = {r.fast_steps} steps − at init", "gain claimed (DAS; no NB201 number)",
-                _ci(r.delta_vs_k0, r.delta_lo, r.delta_hi), int(r.n), r.ground_truth, "fast_training")
+    def after_training(table: str, k: str, claim: str, published: str) -> None:
+        """NASWOT's τ(k) − τ(0) rows of a fast-training table (``k``: its column of steps/epochs)."""
+        t = _read(tables, table)
+        if t is not None:
+            for r in t[(t.metric == "naswot") & (t[k] > 0)].itertuples():
+                add(claim.format(r=r), published, _ci(r.delta_vs_k0, r.delta_lo, r.delta_hi), int(r.n),
+                    r.ground_truth, table)
+
+    after_training("fast_training", "fast_steps", "Fast training: NASWOT τ after k = {r.fast_steps} steps − at init",
+                   "gain claimed (DAS; no NB201 number)")
     bon = _read(tables, "search_best_of_n")
     if bon is not None:
-        t = bon[bon.naswot_published.notna()]
-        if "n_drawn" in t.columns:  # N capped at a smaller pool draws every arch: no search to compare
-            t = t[t.n_drawn == t.n]
+        t = bon[bon.naswot_published.notna()]  # the report leaves it empty where N draws the whole pool
         for r in t.itertuples():
             add(f"Best-of-N by {r.scores} {r.metric}, N = {r.n} ({r.dataset})", f"{r.naswot_published:.2f} (NASWOT)",
                 r.ours, int(r.n_pool), f"{r.dataset} test acc @200ep", "search_best_of_n")
@@ -101,12 +99,7 @@ def glance(tables: dict[str, str | os.PathLike], studies: dict[str, str]) -> pd.
         for r in ua[ua.metric.isin(["hnas_criterion", "ntk_trace", "ntk_condnum"])].itertuples():
             add(f"{r.metric}: Spearman ρ with accuracy", "not published per arch (HNAS)", f"{r.spearman:+.3f}",
                 int(r.n), r.ground_truth, "unification_accuracy")
-    dtb = _read(tables, "dtb_fast_training")
-    if dtb is not None:
-        t = dtb[(dtb.metric == "naswot") & (dtb.k > 0)]
-        for r in t.itertuples():
-            add(f"DTB: NASWOT τ at {r.unit} {r.k} − at init", "gain claimed (DAS, on DTB)",
-                _ci(r.delta_vs_k0, r.delta_lo, r.delta_hi), int(r.n), r.ground_truth, "dtb_fast_training")
+    after_training("dtb_fast_training", "k", "DTB: NASWOT τ at {r.unit} {r.k} − at init", "gain claimed (DAS, on DTB)")
     ds = _read(tables, "darts_search_hnas")
     if ds is not None and "observed_valid" in ds.columns:
         r = next(ds.itertuples())

@@ -38,8 +38,10 @@ def best_of_n_report(df: pd.DataFrame, source: str) -> pd.DataFrame:
     out["random"] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(out.random_mean, out.random_std)]
     paper = []
     for r in out.itertuples():
-        # published numbers only where N archs were really drawn (not capped by a small pool)
-        ok = r.metric in NASWOT_NAMES and r.dataset in DATASETS and int(r.n_drawn) == int(r.n)
+        # published numbers only where N archs were really drawn from a larger pool (N capped by
+        # a small pool, or N = the pool, picks the pool's top arch every time: no search)
+        ok = (r.metric in NASWOT_NAMES and r.dataset in DATASETS and int(r.n_drawn) == int(r.n)
+              and int(r.n) < int(r.n_pool))
         p = NASWOT_SEARCH.get(int(r.n)) if ok else None
         paper.append(f"{p[DATASETS.index(r.dataset)]:.2f}" if p else "")
     out["naswot_published"] = paper
