@@ -2,8 +2,8 @@
 
 The JSON schema (``workflow/schemas/config.schema.yaml``) checks types, keys and
 ranges; this module checks what only the package knows: the registered spaces,
-datasets, metrics, downloadable assets, ground-truth fields, and the arch ids listed
-in the config. Each failure is one :class:`TrainfreeError` line naming the key and the
+datasets, metrics, combinations, downloadable assets, ground-truth fields, and the arch
+ids listed in the config. Each failure is one :class:`TrainfreeError` line naming the key and the
 valid choices, so a bad value stops ``snakemake -n`` before any job runs.
 """
 
@@ -251,4 +251,7 @@ def check_config(cfg: dict) -> None:
         _choice(f"ground_truth.targets[{i}].split", t["split"], SPLITS)
         _choice(f"ground_truth.targets[{i}].field", t.get("field", "acc"), GT_FIELDS)
         _positive(f"ground_truth.targets[{i}].epochs", t["epochs"])
+    from trainfree.analysis.combine import check_combinations
+
+    check_combinations(_get(cfg, "analysis.combinations", []) or [], metrics)
     check_cross_fields(cfg)

@@ -5,6 +5,8 @@ With D = distinguishing_ability, N_A = activation_units and batch size n:
 - ``das_linear(alpha)`` = D + alpha * n * log N_A  (alpha = 1 is NASWOT, alpha = 0 is D)
 - ``das_rank(lam)``     = rank(D) + lam * rank(N_A) over the scored population
 
+(the combinations of the same names, ``trainfree.analysis.combine``).
+
 The paper's exact rule is not public; each rule's parameter is chosen on a seeded
 calibration half of the archs (max Kendall tau with the ground truth) and the rule is
 reported on the other half, next to NASWOT on the same half.
@@ -15,19 +17,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from trainfree.analysis.combine import combine
 from trainfree.analysis.correlation import correlate, rank_correlation
 
 ATOMS = ("naswot", "distinguishing_ability", "activation_units")
+#: each rule's parameter (the rules are the registered combinations of the same names)
+RULE_PARAM = {"das_linear": "alpha", "das_rank": "lam"}
+
+
+def _atoms(D: pd.Series, units: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame({"distinguishing_ability": D, "activation_units": units})
 
 
 def das_linear(D: pd.Series, units: pd.Series, n: int, alpha: float) -> pd.Series:
-    """D + alpha * n * log(N_A), element-wise."""
-    return D + alpha * n * np.log(units)
+    """D + alpha * n * log(N_A), element-wise (the ``das_linear`` combination)."""
+    return combine("das_linear", _atoms(D, units), batch_size=n, alpha=alpha)
 
 
 def das_rank(D: pd.Series, units: pd.Series, lam: float) -> pd.Series:
-    """rank(D) + lam * rank(N_A) within the given population (average ranks for ties)."""
-    return D.rank() + lam * units.rank()
+    """rank(D) + lam * rank(N_A) within the given population (average ranks for ties; the
+    ``das_rank`` combination)."""
+    return combine("das_rank", _atoms(D, units), lam=lam)
 
 
 def split_halves(archs: list[str], seed: int) -> tuple[list[str], list[str]]:
@@ -38,10 +48,8 @@ def split_halves(archs: list[str], seed: int) -> tuple[list[str], list[str]]:
 
 
 def _rule(name: str, param: float, wide: pd.DataFrame, n: int) -> pd.Series:
-    D, units = wide["distinguishing_ability"], wide["activation_units"]
-    if name == "das_linear":
-        return das_linear(D, units, n, param)
-    return das_rank(D, units, param)
+    """The registered combination ``name`` with its parameter ``param`` over ``wide``."""
+    return combine(name, wide, batch_size=n, **{RULE_PARAM[name]: param})
 
 
 def _tau(s: pd.Series, truth: pd.Series) -> float:
@@ -100,7 +108,7 @@ def ablation_table(wide: pd.DataFrame, truth: pd.Series, truth_label: str, n: in
     add("naswot (WOT)", None, wc["naswot"], wh["naswot"])
     add("distinguishing_ability (D)", None, wc["distinguishing_ability"], wh["distinguishing_ability"])
     add("activation_units (N_A)", None, wc["activation_units"], wh["activation_units"])
-    for name, grid in (("das_linear", alphas), ("das_rank", lambdas)):
+    for name, grid in zip(RULE_PARAM, (alphas, lambdas), strict=True):
         taus = [(_tau(_rule(name, p, wc, n), truth), p) for p in grid]
         taus = [(t, p) for t, p in taus if np.isfinite(t)]
         if not taus:

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from trainfree.analysis.combine import combine
 from trainfree.analysis.correlation import finite_pairs, rank_correlation
-from trainfree.analysis.criterion import hnas_criterion
 
 #: metrics listed first in the matrix (the ones HNAS unifies), then the rest
 UNIFIED: tuple[str, ...] = ("ntk_trace", "grad_norm", "snip", "grasp")
@@ -83,7 +83,8 @@ def unification_analysis(wide: pd.DataFrame, accuracy: pd.Series, mu: float, nu:
     matrix = metric_matrix(wide, cols)
     with_crit = wide[cols].copy()
     if trace_metric in wide.columns and "ntk_condnum" in wide.columns:
-        with_crit[CRITERION] = hnas_criterion(wide, mu, nu, trace_metric=trace_metric)
+        # the registered ``hnas`` combination is the criterion negated (higher is better)
+        with_crit[CRITERION] = -combine("hnas", wide, mu=mu, nu=nu, trace_metric=trace_metric)
     return matrix, accuracy_table(with_crit, accuracy)
 
 

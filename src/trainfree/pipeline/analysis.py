@@ -20,13 +20,15 @@ from trainfree.render.tables import write_table
 
 
 def correlations(cfg: dict, scores_path: str, gt_path: str, out_csv: str) -> pd.DataFrame:
-    """Signed Kendall/Spearman (+CIs) of every metric at k=0 vs every target field."""
-    from trainfree.metrics import get_metric  # loads the metric families (torch)
+    """Signed Kendall/Spearman (+CIs) of every metric and every combination named in
+    ``analysis.combinations`` at k=0 vs every target field."""
+    from trainfree.analysis.combine import add_combinations, higher_is_better
 
-    scores, gt = read_parquet(scores_path), read_parquet(gt_path)
-    wide = wide_scores(scores, 0)
-    dirs = {m: get_metric(m).higher_is_better for m in wide.columns}
     a = cfg["analysis"]
+    scores, gt = read_parquet(scores_path), read_parquet(gt_path)
+    scores = add_combinations(scores, a.get("combinations", []))
+    wide = wide_scores(scores, 0)
+    dirs = {m: higher_is_better(m) for m in wide.columns}
     frames = []
     for t in targets(cfg):
         truth, label = truth_of(gt, t)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from trainfree.analysis.combine import combine
 from trainfree.analysis.criterion import KAPPA_NONFINITE, M_EPS, hnas_criterion, hnas_weights
 from trainfree.errors import TrainfreeError
 
@@ -137,7 +138,8 @@ def hnas_search(trace: np.ndarray, cond: np.ndarray, observe: Callable[[int], fl
             in_pool[rng.integers(0, n, settings.pool_step)] = True
         cand = np.flatnonzero(in_pool & ~chosen)
         mu, nu = hnas_weights(t, c, settings.scale)
-        crit = np.asarray(hnas_criterion((trace[cand], cond[cand]), mu, nu), dtype=float)
+        pool = pd.DataFrame({"ntk_trace": trace[cand], "ntk_condnum": cond[cand]})
+        crit = -combine("hnas", pool, mu=mu, nu=nu).to_numpy()  # the criterion (minimised)
         ok = np.isfinite(crit)
         if not ok.any():
             raise TrainfreeError(f"no candidate with a finite HNAS criterion at step {step} (t={t:.3f}, c={c:.3f}); "
