@@ -13,7 +13,7 @@ SINGLE_STUDY = "study" in config
 
 rule all:
     input:
-        lambda wc: all_targets() if SINGLE_STUDY else default_run_targets(),
+        lambda wc: ALL_TARGETS if SINGLE_STUDY else default_run_targets(),
     default_target: True
 
 

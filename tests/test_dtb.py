@@ -15,8 +15,8 @@ from conftest import ROOT, benchdata, run_snakemake
 
 import trainfree.dtb
 from trainfree.errors import TrainfreeError
+from trainfree.pipeline.dtb import dtb_assemble, dtb_sample, dtb_train, protocol_of
 from trainfree.training.dtb import augment, build, evaluate, load_data
-from trainfree.training.dtb_workflow import assemble_stage, protocol_of, sample_stage, train_stage
 
 NPZ = benchdata("images/cifar10_partial_5506.npz")
 
@@ -32,12 +32,12 @@ def tiny_cfg(**dtb) -> dict:
 def tiny_dtb(tmp_path_factory) -> tuple[Path, dict]:
     root = tmp_path_factory.mktemp("dtb")
     cfg = tiny_cfg()
-    sample_stage(cfg, root / "w" / "sample.csv")
+    dtb_sample(cfg, root / "w" / "sample.csv")
     n = len(pd.read_csv(root / "w" / "sample.csv"))
     for i in range(n):
-        train_stage(cfg, root / "w" / "sample.csv", i, root / "dtb", root / "w", root / "w" / f"s{i}.parquet",
+        dtb_train(cfg, root / "w" / "sample.csv", i, root / "dtb", root / "w", root / "w" / f"s{i}.parquet",
                     root / "w" / f"i{i}.json")
-    assemble_stage(cfg, root / "w" / "sample.csv", [root / "w" / f"s{i}.parquet" for i in range(n)],
+    dtb_assemble(cfg, root / "w" / "sample.csv", [root / "w" / f"s{i}.parquet" for i in range(n)],
                    [root / "w" / f"i{i}.json" for i in range(n)], root / "dtb")
     return root / "dtb", cfg
 
@@ -110,11 +110,11 @@ RUN = """
 import sys, torch
 torch.set_num_threads(1)
 sys.path.insert(0, {src!r})
-from trainfree.training.dtb_workflow import sample_stage, train_stage
+from trainfree.pipeline.dtb import dtb_sample, dtb_train
 cfg = {cfg!r}
 out = sys.argv[1]
-sample_stage(cfg, out + "/sample.csv")
-train_stage(cfg, out + "/sample.csv", 0, out + "/dtb", out + "/work", out + "/states.parquet", out + "/info.json")
+dtb_sample(cfg, out + "/sample.csv")
+dtb_train(cfg, out + "/sample.csv", 0, out + "/dtb", out + "/work", out + "/states.parquet", out + "/info.json")
 """
 
 
@@ -192,7 +192,7 @@ def test_study_scores_checkpoints_and_fast_steps(tiny_dtb):
     t = fast_training_table(s, trainfree.dtb.open(path).final_accuracy(), "acc", n_boot=10)
     assert set(t.unit) == {"epoch", "step"} and (t[t.k == 0].delta_vs_k0 == 0).all()
     # the study's summary.md quotes this table row by row
-    from trainfree.pipeline.analysis import _fmt, summary
+    from trainfree.pipeline.report import _fmt, summary
 
     t.to_csv(path.parent / "ft.csv", index=False)
     text = summary({"study": "tiny"}, {"dtb_fast_training": str(path.parent / "ft.csv")}, path.parent / "s.md")

@@ -163,7 +163,7 @@ def test_scoring_batch_with_pickled_objects_is_refused(tmp_path):
 
 
 def test_dtb_scoring_batch_with_pickled_objects_is_refused(tmp_path):
-    from trainfree.training.dtb_workflow import score_stage
+    from trainfree.pipeline.dtb import dtb_score_shard
 
     marker = tmp_path / "ran"
     _live(marker, Payload(marker))
@@ -172,7 +172,7 @@ def test_dtb_scoring_batch_with_pickled_objects_is_refused(tmp_path):
     cfg = {"fast_training": {"batch_size": 8, "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0},
            "scoring": {"metrics": ["naswot"], "fast_steps": [0], "seed": 0}}
     with pytest.raises(TrainfreeError, match="pickled Python objects") as e:
-        score_stage(cfg, str(tmp_path / "dtb"), str(batch), 0, 1, str(tmp_path / "out.parquet"))
+        dtb_score_shard(cfg, str(tmp_path / "dtb"), str(batch), 0, 1, str(tmp_path / "out.parquet"))
     _refused(e, batch, marker)
 
 

@@ -74,9 +74,6 @@ rule glance:
     params:
         studies=GLANCE_STUDY,
         code=GLANCE_CODE,
+    localrule: True
     script:
         "scripts/glance.py"
-
-
-localrules:
-    glance,

@@ -54,9 +54,11 @@ include: "rules/train.smk"
 include: "rules/search.smk"
 include: "rules/dtb.smk"
 include: "rules/analysis.smk"
+include: "rules/suitezero.smk"
 include: "rules/render.smk"
+include: "rules/report.smk"
 
 
 rule study_all:
     input:
-        all_targets(),
+        ALL_TARGETS,

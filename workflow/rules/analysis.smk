@@ -1,4 +1,17 @@
-# Correlations (signed, bootstrap CIs), the DAS ablation and the fast-training curve.
+# Correlations (signed, bootstrap CIs), the DAS ablation, the fast-training table and NASWOT's
+# published numbers beside ours (built when `outputs` lists study).
+from trainfree.analysis.published import has_published
+
+DAS_METRICS = {"naswot", "distinguishing_ability", "activation_units"} <= set(config["scoring"]["metrics"])
+# what `rule all` builds of this file (gathered in report.smk)
+ANALYSIS_TARGETS = (
+    [f"{R}/tables/correlations.csv"]
+    + ([f"{R}/tables/das_ablation.csv"] if DAS_METRICS else [])
+    + ([f"{R}/tables/fast_training.csv"] if len(FAST_STEPS) > 1 else [])
+    + ([f"{R}/tables/paper_vs_ours.csv"]
+       if not TRAINING and has_published(config["space"]) and "naswot" in config["scoring"]["metrics"] else [])
+    if "study" in config["outputs"] else []
+)
 
 rule correlations:
     input:
@@ -15,11 +28,10 @@ rule correlations:
     log:
         f"{R}/logs/correlations.log",
     params:
-        step="correlations",
         cfg=cfg_view(*TARGET_KEYS, "analysis"),
-        code=script_code("analysis.py"),
+        code=script_code("correlations.py"),
     script:
-        "../scripts/analysis.py"
+        "../scripts/correlations.py"
 
 
 rule das_ablation:
@@ -37,11 +49,10 @@ rule das_ablation:
     log:
         f"{R}/logs/das_ablation.log",
     params:
-        step="ablation",
         cfg=cfg_view(*TARGET_KEYS, "analysis"),
-        code=script_code("analysis.py"),
+        code=script_code("das_ablation.py"),
     script:
-        "../scripts/analysis.py"
+        "../scripts/das_ablation.py"
 
 
 rule fast_training_table:
@@ -59,27 +70,10 @@ rule fast_training_table:
     log:
         f"{R}/logs/fast_training.log",
     params:
-        step="fast_training",
         cfg=cfg_view(*TARGET_KEYS, "analysis"),
-        code=script_code("analysis.py"),
+        code=script_code("fast_training_table.py"),
     script:
-        "../scripts/analysis.py"
-
-
-rule provenance:
-    input:
-        final_outputs(),
-    output:
-        report(f"{R}/provenance.json", caption="../report/provenance.rst", category="Provenance"),
-    conda:
-        "../envs/trainfree.yaml"
-    log:
-        f"{R}/logs/provenance.log",
-    params:
-        cfg=config,
-        code=script_code("provenance.py"),
-    script:
-        "../scripts/provenance.py"
+        "../scripts/fast_training_table.py"
 
 
 rule paper_vs_ours:
@@ -100,79 +94,3 @@ rule paper_vs_ours:
         code=script_code("paper_vs_ours.py"),
     script:
         "../scripts/paper_vs_ours.py"
-
-
-rule suitezero_validation:
-    input:
-        SUITEZERO_FILES,
-    output:
-        table=report(
-            multiext(f"{R}/tables/suitezero_validation", ".csv", ".md", ".tex"),
-            caption="../report/suitezero_validation.rst",
-            category="Validation",
-        ),
-        scores=f"{R}/suitezero_scores.csv",
-    conda:
-        "../envs/trainfree.yaml"
-    log:
-        f"{R}/logs/suitezero_validation.log",
-    benchmark:
-        f"{R}/benchmarks/suitezero_validation.tsv"
-    params:
-        cache=f"{R}/cache/suitezero_scores_partial.csv",
-        device=DEVICE,
-        cfg=cfg_view("suitezero"),
-        code=script_code("suitezero.py"),
-    # one job scores the whole sample: it takes every core it is given (torch intra-op threads)
-    threads: all_cores()
-    resources:
-        gpu=1 if DEVICE.startswith("cuda") else 0,
-    script:
-        "../scripts/suitezero.py"
-
-
-rule unification:
-    input:
-        f"{R}/suitezero_scores.csv",
-        SUITEZERO_FILES,
-    output:
-        matrix=report(
-            multiext(f"{R}/tables/unification_matrix", ".csv", ".md", ".tex"),
-            caption="../report/unification.rst",
-            category="HNAS unification",
-        ),
-        accuracy=report(
-            multiext(f"{R}/tables/unification_accuracy", ".csv", ".md", ".tex"),
-            caption="../report/unification.rst",
-            category="HNAS unification",
-        ),
-        heatmap=report(
-            multiext(f"{R}/figures/unification_heatmap", ".pdf", ".png"),
-            caption="../report/unification.rst",
-            category="HNAS unification",
-        ),
-    conda:
-        "../envs/trainfree.yaml"
-    log:
-        f"{R}/logs/unification.log",
-    params:
-        cfg=cfg_view("suitezero"),
-        code=script_code("unification.py"),
-    script:
-        "../scripts/unification.py"
-
-
-rule summary:
-    input:
-        unpack(lambda wc: summary_tables()),
-    output:
-        report(f"{R}/summary.md", caption="../report/summary.rst", category="Provenance"),
-    conda:
-        "../envs/trainfree.yaml"
-    log:
-        f"{R}/logs/summary.log",
-    params:
-        cfg=cfg_view("study"),
-        code=script_code("summary.py"),
-    script:
-        "../scripts/summary.py"

@@ -5,14 +5,16 @@
 # script and of every package module the script imports, directly or not (found by
 # trainfree.closure, not listed by hand); Snakemake reruns a job when either changes
 # (rerun trigger "params"), and every file a rule reads is one of its inputs.
+#
+# A rule, its script (workflow/scripts/<rule>.py) and its stage function
+# (trainfree.pipeline.<rule file>.<rule>) share one name. Each rule file exports the targets it
+# adds to `rule all` (ANALYSIS_TARGETS, FIGURE_TARGETS, ...); report.smk, included last, gathers
+# them: no file reads a name defined in a file included after it.
 import json
 from pathlib import Path
 
-from trainfree.analysis.published import has_published
-from trainfree.analysis.suitezero import published_files
 from trainfree.closure import code_hash
 from trainfree.workflow_config import missing_input_message
-from trainfree.io import benchdata_root
 
 
 R = f"results/{config['study']}"
@@ -99,66 +101,5 @@ def files_read(key, *paths):
 _GT = config["ground_truth"].get("source")
 GT_SOURCE = files_read("ground_truth.source", *(_GT if isinstance(_GT, list) else [_GT])) if not TRAINING else []
 DATA_ROOT = files_read("data.root", config["data"].get("root"))
-SUITEZERO_ROOT = Path(config.get("suitezero", {}).get("bench_root") or benchdata_root())
-SUITEZERO_FILES = (files_read("suitezero.bench_root", *published_files(config.get("suitezero", {}).get("space", "nb201"),
-                                                                         SUITEZERO_ROOT))
-                   if "suitezero" in config["outputs"] else [])
 # config keys the ground-truth targets depend on (targets() in trainfree.pipeline.common)
 TARGET_KEYS = ("study", "space", "data.dataset", "training.epochs", "training.seed", "ground_truth")
-
-
-def all_targets():
-    out = list(SEARCH_TARGETS) if "search" in config["outputs"] else []  # search.smk
-    if "suitezero" in config["outputs"]:
-        out += [f"{R}/tables/suitezero_validation.csv", f"{R}/tables/unification_matrix.csv",
-                f"{R}/figures/unification_heatmap.pdf", f"{R}/tables/unification_accuracy.csv",
-                f"{R}/provenance.json", f"{R}/summary.md"]
-    if "dtb" in config["outputs"]:
-        out += dtb_targets()
-    if "study" not in config["outputs"]:
-        return out
-    figs = [f"{R}/figures/scatter_{m}.pdf" for m in config["scoring"]["metrics"]]
-    figs += [f"{R}/figures/correlation_bars.pdf"]
-    tables = [f"{R}/tables/correlations.csv", f"{R}/provenance.json", f"{R}/summary.md"]
-    if {"naswot", "distinguishing_ability", "activation_units"} <= set(config["scoring"]["metrics"]):
-        figs.append(f"{R}/figures/atoms.pdf")
-        tables.append(f"{R}/tables/das_ablation.csv")
-    if len(FAST_STEPS) > 1:
-        figs.append(f"{R}/figures/fast_training.pdf")
-        tables.append(f"{R}/tables/fast_training.csv")
-    if not TRAINING and has_published(config["space"]) and "naswot" in config["scoring"]["metrics"]:
-        tables.append(f"{R}/tables/paper_vs_ours.csv")
-    if TRAINING:
-        figs.append(f"{R}/figures/learning_curves.pdf")
-    return out + tables + figs
-
-
-def dtb_targets():
-    """DTB folder, tables and figures (DTB, DTB_KINDS: workflow/rules/dtb.smk)."""
-    return [f"{DTB}/manifest.json", f"{R}/figures/dtb/summary.pdf", f"{R}/figures/dtb/fast_training.pdf",
-            f"{R}/provenance.json", f"{R}/summary.md"] + [f"{R}/tables/dtb/{kind}.csv" for kind in DTB_KINDS]
-
-
-def figure_inputs(wildcards):
-    name = wildcards.name
-    if name == "learning_curves":
-        return {"states": f"{R}/training_states.parquet"}
-    if name == "fast_training":
-        return {"table": f"{R}/tables/fast_training.csv"}
-    if name == "correlation_bars":
-        return {"table": f"{R}/tables/correlations.csv"}
-    return {"scores": f"{R}/scores.parquet", "gt": f"{R}/ground_truth.parquet"}
-
-
-def final_outputs():
-    """Every target of the study except provenance.json and summary.md (which read them)."""
-    return [t for t in all_targets() if not t.endswith(("provenance.json", "summary.md"))]
-
-
-def summary_tables():
-    """name -> CSV of the final tables the summary quotes (those this study makes)."""
-    names = {n: n for n in ("correlations", "das_ablation", "fast_training", "paper_vs_ours", "suitezero_validation",
-                            "unification_accuracy", "search_best_of_n", "search_hnas")}
-    names.update(dtb_fast_training="dtb/fast_training", dtb_das_ablation="dtb/das_ablation")
-    made = set(final_outputs())
-    return {k: f"{R}/tables/{n}.csv" for k, n in names.items() if f"{R}/tables/{n}.csv" in made}

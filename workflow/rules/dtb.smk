@@ -9,6 +9,12 @@ DTB_ARCHS = [f"{i:04d}" for i in range(config["dtb"]["n"])]
 DTB_KINDS = ["fast_training"]
 if {"naswot", "distinguishing_ability", "activation_units"} <= set(config["scoring"]["metrics"]):
     DTB_KINDS.append("das_ablation")
+# what `rule all` builds of this file (gathered in report.smk)
+DTB_TARGETS = (
+    [f"{DTB}/manifest.json", f"{R}/figures/dtb/summary.pdf", f"{R}/figures/dtb/fast_training.pdf"]
+    + [f"{R}/tables/dtb/{kind}.csv" for kind in DTB_KINDS]
+    if "dtb" in config["outputs"] else []
+)
 
 
 rule dtb_sample:
@@ -89,11 +95,11 @@ rule dtb_score_shard:
         n_shards=scatter_count,
         device=DEVICE,
         cfg=cfg_view("scoring", "fast_training"),
-        code=script_code("dtb_score.py"),
+        code=script_code("dtb_score_shard.py"),
     resources:
         gpu=1 if DEVICE.startswith("cuda") else 0,
     script:
-        "../scripts/dtb_score.py"
+        "../scripts/dtb_score_shard.py"
 
 
 rule dtb_gather_scores:
@@ -106,9 +112,10 @@ rule dtb_gather_scores:
     log:
         f"{R}/logs/dtb_gather_scores.log",
     params:
-        code=script_code("gather.py"),
+        code=script_code("dtb_gather_scores.py"),
+    localrule: True
     script:
-        "../scripts/gather.py"
+        "../scripts/dtb_gather_scores.py"
 
 
 rule dtb_table:
@@ -149,5 +156,6 @@ rule dtb_figure:
         f"{R}/logs/dtb_figure_{{name}}.log",
     params:
         code=script_code("dtb_figure.py"),
+    localrule: True
     script:
         "../scripts/dtb_figure.py"

@@ -41,6 +41,7 @@ rule gather_scores:
     log:
         f"{R}/logs/gather_scores.log",
     params:
-        code=script_code("gather.py"),
+        code=script_code("gather_scores.py"),
+    localrule: True
     script:
-        "../scripts/gather.py"
+        "../scripts/gather_scores.py"

@@ -14,12 +14,12 @@ if SEARCH_TRAIN and not SEARCH_HNAS:
     raise WorkflowError(f"search.hnas.observe.kind is train but the pool (search.pool.n = {SEARCH['pool']['n']}, "
                         f"metrics {SEARCH['pool']['metrics']}) lacks {SEARCH['hnas']['trace_metric']} and "
                         f"{SEARCH['hnas']['cond_metric']}; add them or use kind benchmark")
-# what `rule all` builds when `outputs` lists search (read by all_targets in common.smk)
+# what `rule all` builds of this file (gathered in report.smk)
 SEARCH_TARGETS = (
-    [f"{R}/provenance.json", f"{R}/summary.md"]
-    + ([] if SEARCH_TRAIN else [f"{R}/tables/search_best_of_n.csv"])
+    ([] if SEARCH_TRAIN else [f"{R}/tables/search_best_of_n.csv"])
     + ([f"{R}/figures/search_budget.pdf"] if SEARCH_POOL and not SEARCH_TRAIN else [])
     + ([f"{R}/tables/search_hnas.csv"] if SEARCH_HNAS else [])
+    if "search" in config["outputs"] else []
 )
 
 
@@ -36,9 +36,8 @@ rule search_pool_shard:
     benchmark:
         f"{R}/benchmarks/search_pool_{{shard}}.tsv"
     params:
-        step="pool_shard",
         cfg=cfg_view("space", "search.pool", "data", "model"),
-        code=script_code("search.py"),
+        code=script_code("search_pool_shard.py"),
         cache=f"{R}/cache",
         device=DEVICE,
     threads: 1
@@ -47,7 +46,7 @@ rule search_pool_shard:
     wildcard_constraints:
         shard="[0-9]+",
     script:
-        "../scripts/search.py"
+        "../scripts/search_pool_shard.py"
 
 
 rule search_scores:
@@ -60,11 +59,11 @@ rule search_scores:
     log:
         f"{R}/logs/search_scores.log",
     params:
-        step="gather",
         cfg=cfg_view("space", "search.pool", "data", "model"),
-        code=script_code("search.py"),
+        code=script_code("search_scores.py"),
+    localrule: True
     script:
-        "../scripts/search.py"
+        "../scripts/search_scores.py"
 
 
 rule search_best_of_n:
@@ -85,11 +84,10 @@ rule search_best_of_n:
     benchmark:
         f"{R}/benchmarks/search_best_of_n.tsv"
     params:
-        step="best_of_n",
         cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
-        code=script_code("search.py"),
+        code=script_code("search_best_of_n.py"),
     script:
-        "../scripts/search.py"
+        "../scripts/search_best_of_n.py"
 
 
 if SEARCH_TRAIN:
@@ -115,16 +113,15 @@ if SEARCH_TRAIN:
         benchmark:
             f"{R}/benchmarks/search_hnas.tsv"
         params:
-            step="hnas_train",
             cfg=cfg_view("space", "search", "data"),
-            code=script_code("search.py"),
+            code=script_code("search_hnas_train.py"),
             work=f"{R}/search/observations",
             device=DEVICE,
         threads: 1
         resources:
             gpu=1 if DEVICE.startswith("cuda") else 0,
         script:
-            "../scripts/search.py"
+            "../scripts/search_hnas_train.py"
 
 
 rule search_hnas:
@@ -145,11 +142,10 @@ rule search_hnas:
     benchmark:
         f"{R}/benchmarks/search_hnas.tsv"
     params:
-        step="hnas",
         cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
-        code=script_code("search.py"),
+        code=script_code("search_hnas.py"),
     script:
-        "../scripts/search.py"
+        "../scripts/search_hnas.py"
 
 
 rule search_budget:
@@ -165,8 +161,8 @@ rule search_budget:
     log:
         f"{R}/logs/search_budget.log",
     params:
-        step="budget",
         cfg=cfg_view("space", "search", "data", "model", "ground_truth"),
-        code=script_code("search.py"),
+        code=script_code("search_budget.py"),
+    localrule: True
     script:
-        "../scripts/search.py"
+        "../scripts/search_budget.py"

@@ -38,6 +38,7 @@ rule gather_states:
     log:
         f"{R}/logs/gather_states.log",
     params:
-        code=script_code("gather.py"),
+        code=script_code("gather_states.py"),
+    localrule: True
     script:
-        "../scripts/gather.py"
+        "../scripts/gather_states.py"

@@ -1,5 +1,5 @@
 from trainfree.pipeline.common import run_logged
-from trainfree.training.dtb_workflow import sample_stage
+from trainfree.pipeline.dtb import dtb_sample
 
 sm = snakemake  # noqa: F821
-run_logged(sm.log[0], sample_stage, sm.config, sm.output[0])
+run_logged(sm.log[0], dtb_sample, sm.params.cfg, sm.output[0])

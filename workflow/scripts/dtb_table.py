@@ -1,7 +1,8 @@
 from pathlib import Path
 
 from trainfree.pipeline.common import run_logged
-from trainfree.training.dtb_workflow import table_stage
+from trainfree.pipeline.dtb import dtb_table
 
 sm = snakemake  # noqa: F821
-run_logged(sm.log[0], table_stage, sm.config, str(Path(sm.input.manifest).parent), sm.input.scores, sm.output[0], sm.wildcards.kind)
+run_logged(sm.log[0], dtb_table, sm.params.cfg, str(Path(sm.input.manifest).parent), sm.input.scores, sm.output[0],
+           sm.wildcards.kind)

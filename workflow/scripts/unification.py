@@ -1,5 +1,5 @@
-from trainfree.pipeline.analysis import unification
 from trainfree.pipeline.common import run_logged
+from trainfree.pipeline.suitezero import unification
 
 sm = snakemake  # noqa: F821
 run_logged(sm.log[0], unification, sm.params.cfg, sm.input[0], sm.output.matrix[0], sm.output.accuracy[0],

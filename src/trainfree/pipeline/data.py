@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainfree.data import scoring_batch
+from trainfree.data import scoring_batch as build_batch
 from trainfree.io import atomic_path, write_json
 
 
@@ -17,9 +17,9 @@ def fetch_assets(assets: list[str], root: str, out: str) -> dict:
     return done
 
 
-def make_batch(cfg: dict, out: str) -> None:
+def scoring_batch(cfg: dict, out: str) -> None:
     """Build the fixed scoring batch once and store it as ``.npz`` (x float32 NCHW, y int64)."""
     s = cfg["scoring"]
-    x, y = scoring_batch(cfg["data"]["dataset"], s["batch_size"], s["seed"], root=cfg["data"].get("root"))
+    x, y = build_batch(cfg["data"]["dataset"], s["batch_size"], s["seed"], root=cfg["data"].get("root"))
     with atomic_path(out) as tmp:
         np.savez(tmp, x=x.numpy(), y=y.numpy())

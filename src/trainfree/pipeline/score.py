@@ -11,7 +11,7 @@ from trainfree.metrics import score_archs
 from trainfree.pipeline.common import gather, model_kwargs, shard_of, train_tensors
 from trainfree.training import TrainConfig, fast_train_steps
 
-__all__ = ["fast_config", "gather", "score_shard"]
+__all__ = ["fast_config", "gather_scores", "score_shard"]
 
 
 def fast_config(cfg: dict) -> TrainConfig:
@@ -44,3 +44,8 @@ def score_shard(cfg: dict, sample_path: str, batch_path: str, fast_steps: int, s
                      fast_train=fast)
     write_parquet(df, out)
     return df
+
+
+def gather_scores(paths: list[str], out: str) -> pd.DataFrame:
+    """Concatenate the score shards (k outer, shard inner) into the study's score table."""
+    return gather(paths, out)

@@ -13,7 +13,7 @@ from trainfree.seeding import derive_seed, seed_everything
 from trainfree.spaces import get_space
 from trainfree.training import TrainConfig, train_arch
 
-__all__ = ["arch_dirname", "gather", "train_shard"]
+__all__ = ["arch_dirname", "gather_states", "train_shard"]
 
 
 def arch_dirname(arch: str) -> str:
@@ -44,3 +44,8 @@ def train_shard(cfg: dict, sample_path: str, shard: int, n_shards: int, out: str
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     write_parquet(df, out)
     return df
+
+
+def gather_states(paths: list[str], out: str) -> pd.DataFrame:
+    """Concatenate the training shards into the study's training states."""
+    return gather(paths, out)

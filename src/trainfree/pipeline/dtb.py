@@ -1,37 +1,24 @@
-"""The DTB build as workflow stages: sample -> one resumable training job per arch -> assemble.
+"""Stage ``dtb``: the rules of ``workflow/rules/dtb.smk``, one function each, named like its
+rule and its script (``workflow/scripts/<rule>.py``).
 
-Each function takes the study config (its ``dtb`` and ``data`` sections) and paths, writes
-its outputs atomically, and is what the thin ``workflow/scripts/dtb_*.py`` call.
+The DTB build: sample -> one resumable training job per arch -> assemble; then the
+fast-training study on it (scores at each checkpoint, tables, figures). Each function takes
+the study config (its ``dtb`` and ``data`` sections) and paths and writes its outputs atomically.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from trainfree.errors import TrainfreeError
+from trainfree.io import write_csv, write_json, write_parquet
+from trainfree.pipeline.common import gather
 from trainfree.spaces import get_space
 from trainfree.training.dtb import Protocol, load_data, train_job
 from trainfree.training.dtb_store import arch_dir, assemble
-
-
-def _write_parquet(df: pd.DataFrame, path: str | Path) -> None:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + f".tmp{os.getpid()}")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, p)
-
-
-def _write_json(obj: object, path: str | Path) -> None:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1, default=str))
-    os.replace(tmp, p)
 
 
 def protocol_of(cfg: dict) -> Protocol:
@@ -46,22 +33,18 @@ def data_of(cfg: dict, protocol: Protocol):
     return load_data(cfg["data"]["dataset"], cfg["data"].get("root"), protocol)
 
 
-def sample_stage(cfg: dict, out_csv: str) -> pd.DataFrame:
+def dtb_sample(cfg: dict, out_csv: str) -> pd.DataFrame:
     """Seeded sample of ``dtb.n`` archs of ``space`` -> ``arch_index, arch_id, spec`` (CSV)."""
     d = cfg["dtb"]
     sp = get_space(cfg["space"])
     specs = sp.sample(int(d["n"]), int(d["seed"]))
     df = pd.DataFrame({"arch_index": range(len(specs)), "arch_id": [sp.canonical(s) for s in specs],
                        "spec": [sp.spec(s) for s in specs]})
-    p = Path(out_csv)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + f".tmp{os.getpid()}")
-    df.to_csv(tmp, index=False)
-    os.replace(tmp, p)
+    write_csv(df, out_csv)
     return df
 
 
-def train_stage(cfg: dict, sample_csv: str, index: int, dtb_dir: str, work_root: str, out_states: str,
+def dtb_train(cfg: dict, sample_csv: str, index: int, dtb_dir: str, work_root: str, out_states: str,
                 out_info: str, device: str = "cpu") -> pd.DataFrame:
     """Train the arch at ``index`` of the sample (resumable) -> its states (parquet) and info (JSON).
 
@@ -80,13 +63,13 @@ def train_stage(cfg: dict, sample_csv: str, index: int, dtb_dir: str, work_root:
     states, info = train_job(row.arch_id, row.spec, cfg["space"], dict(cfg["dtb"].get("model", {})), data,
                              protocol, Path(dtb_dir) / "checkpoints" / name, work, device=device)
     info.update({"arch_index": int(index), "device": str(device)})
-    _write_parquet(states, out_states)
-    _write_json(info, out_info)
+    write_parquet(states, out_states)
+    write_json(out_info, info)
     (work / "resume.pt").unlink(missing_ok=True)
     return states
 
 
-def assemble_stage(cfg: dict, sample_csv: str, states_paths: list[str], info_paths: list[str],
+def dtb_assemble(cfg: dict, sample_csv: str, states_paths: list[str], info_paths: list[str],
                    dtb_dir: str) -> dict:
     """Gather the per-arch outputs into the DTB folder: tables, datasheet, manifest."""
     protocol = protocol_of(cfg)
@@ -167,7 +150,7 @@ Load with `trainfree.dtb.open(path)`; `.checkpoint(arch_id, epoch)` returns the 
 # ------------------------------------------------------------- fast-training study on the DTB
 
 
-def score_stage(cfg: dict, dtb_dir: str, batch_path: str, shard: int, n_shards: int, out: str,
+def dtb_score_shard(cfg: dict, dtb_dir: str, batch_path: str, shard: int, n_shards: int, out: str,
                 device: str = "cpu") -> pd.DataFrame:
     """Score one shard of the DTB's archs at every checkpoint epoch and after k fast steps."""
     import torch
@@ -184,11 +167,16 @@ def score_stage(cfg: dict, dtb_dir: str, batch_path: str, shard: int, n_shards: 
                        weight_decay=f["weight_decay"])
     df = score_states(dtb_dir, archs, s["metrics"], (torch.from_numpy(x), torch.from_numpy(y)),
                       s["fast_steps"], fcfg, s["seed"], device)
-    _write_parquet(df, out)
+    write_parquet(df, out)
     return df
 
 
-def table_stage(cfg: dict, dtb_dir: str, scores_path: str, out_csv: str, kind: str) -> pd.DataFrame:
+def dtb_gather_scores(paths: list[str], out: str) -> pd.DataFrame:
+    """Concatenate the score shards of the DTB's archs."""
+    return gather(paths, out)
+
+
+def dtb_table(cfg: dict, dtb_dir: str, scores_path: str, out_csv: str, kind: str) -> pd.DataFrame:
     """``kind`` = ``fast_training`` (correlation and cost vs k) or ``das_ablation`` (DAS rules per epoch)."""
     from trainfree.render.tables import write_table
     from trainfree.training.dtb_store import open_dtb
@@ -208,7 +196,7 @@ def table_stage(cfg: dict, dtb_dir: str, scores_path: str, out_csv: str, kind: s
     return table
 
 
-def figure_stage(cfg: dict, name: str, dtb_dir: str, table_csv: str | None, out_pdf: str) -> None:
+def dtb_figure(name: str, dtb_dir: str, table_csv: str | None, out_pdf: str) -> None:
     """``summary`` (learning curves, accuracy histogram, accuracy vs params) or ``fast_training``."""
     from trainfree.render import dtb_figures
     from trainfree.training.dtb_store import open_dtb

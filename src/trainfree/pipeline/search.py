@@ -1,7 +1,7 @@
-"""The workflow's search steps as plain functions of the study config (``cfg["search"]``).
-
-``workflow/scripts/search.py`` calls one of these per rule; the CLI calls the same
-library functions (``best_of_n_table``, ``hnas_nb201``).
+"""Stage ``search``: the rules of ``workflow/rules/search.smk``, one function each, named
+like its rule and its script (``workflow/scripts/<rule>.py``); functions of the study config
+(``cfg["search"]``) and paths. The CLI calls the same library functions (``best_of_n_table``,
+``hnas_nb201``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _model_kwargs(cfg: dict) -> dict:
     return {k: v for k, v in cfg.get("model", {}).items() if v is not None}
 
 
-def pool_shard(cfg: dict, shard: int, out: str, cache_dir: str | None = None, device: str = "cpu") -> None:
+def search_pool_shard(cfg: dict, shard: int, out: str, cache_dir: str | None = None, device: str = "cpu") -> None:
     """Score shard ``shard`` of the study's search pool into ``out``."""
     p = cfg["search"]["pool"]
     score_shard(cfg["space"], p["n"], p["seed"], shard, p["shard_size"], p["metrics"], out,
@@ -35,7 +35,7 @@ def pool_shard(cfg: dict, shard: int, out: str, cache_dir: str | None = None, de
                 score_seed=p["score_seed"], model_kwargs=_model_kwargs(cfg), device=device, cache_dir=cache_dir)
 
 
-def gather(paths: list[str], out: str) -> None:
+def search_scores(paths: list[str], out: str) -> None:
     """Concatenate the pool's score shards."""
     gather_shards(paths, out)
 
@@ -46,7 +46,7 @@ def _gt(path: str) -> pd.DataFrame:
     return gt
 
 
-def best_of_n(cfg: dict, scores_path: str | None, gt_path: str, out_csv: str) -> pd.DataFrame:
+def search_best_of_n(cfg: dict, scores_path: str | None, gt_path: str, out_csv: str) -> pd.DataFrame:
     """Best-of-N table over the pool's metrics and the external table (if configured)."""
     s = cfg["search"]
     b = s["best_of_n"]
@@ -62,7 +62,7 @@ def best_of_n(cfg: dict, scores_path: str | None, gt_path: str, out_csv: str) ->
     if ext["path"]:
         if not os.path.isfile(ext["path"]):
             raise TrainfreeError(f"search.external.path {ext['path']!r} does not exist")
-        tidy = wide_to_tidy(pd.read_csv(ext["path"]), ext["arch_col"], ext["metrics"], cfg["space"])
+        tidy = wide_to_tidy(pd.read_csv(ext["path"]), ext["arch_col"], ext["metrics"], space=cfg["space"])
         df = best_of_n_table(tidy, gt, ext["metrics"], b["n"], repeats=b["repeats"], seed=b["seed"],
                              directions={m: ext["higher_is_better"] for m in ext["metrics"]})
         parts.append(best_of_n_report(df, f"{ext['label']} ({tidy.arch_id.nunique()} archs)"))
@@ -84,7 +84,7 @@ def _settings(cfg: dict) -> HnasSettings:
                         scale=h["scale"], pool_step=h["pool_step"] or None)
 
 
-def hnas(cfg: dict, scores_path: str, gt_path: str, out_csv: str, runs_csv: str) -> pd.DataFrame:
+def search_hnas(cfg: dict, scores_path: str, gt_path: str, out_csv: str, runs_csv: str) -> pd.DataFrame:
     """HNAS over the study's pool for ``search.hnas.seeds`` seeds: per-seed runs and the summary table."""
     h = cfg["search"]["hnas"]
     runs = hnas_nb201(read_scores(scores_path), _gt(gt_path), list(range(h["seeds"])), settings=_settings(cfg),
@@ -106,8 +106,8 @@ def observe_protocol(cfg: dict):
     return Protocol.from_config({**o, "checkpoint_epochs": [0]})
 
 
-def hnas_trained(cfg: dict, scores_path: str, out_csv: str, runs_csv: str, evals_csv: str, work_dir: str,
-                 device: str = "cpu") -> pd.DataFrame:
+def search_hnas_train(cfg: dict, scores_path: str, out_csv: str, runs_csv: str, evals_csv: str, work_dir: str,
+                      device: str = "cpu") -> pd.DataFrame:
     """HNAS with a training observation (DARTS space): per-seed runs, evaluations, summary table."""
     from trainfree.render.tables import write_table
     from trainfree.search.hnas_train import hnas_train, train_report
@@ -146,7 +146,7 @@ def _pass_group(metric: str, present: set[str]) -> set[str]:
     return group
 
 
-def budget(cfg: dict, best_raw_csv: str, runs_csv: str | None, scores_path: str, out_pdf: str) -> None:
+def search_budget(cfg: dict, best_raw_csv: str, runs_csv: str | None, scores_path: str, out_pdf: str) -> None:
     """Error-vs-budget figure of the study's own pool (CIFAR-10 test error vs seconds)."""
     best = pd.read_csv(best_raw_csv)
     best = best[best.scores.str.startswith("ours")]
@@ -157,4 +157,5 @@ def budget(cfg: dict, best_raw_csv: str, runs_csv: str | None, scores_path: str,
     budget_figure(best, runs, sec, out_pdf)
 
 
-__all__ = ["NB201_SETTINGS", "best_of_n", "budget", "gather", "hnas", "hnas_trained", "observe_protocol", "pool_shard"]
+__all__ = ["NB201_SETTINGS", "observe_protocol", "search_best_of_n", "search_budget", "search_hnas",
+           "search_hnas_train", "search_pool_shard", "search_scores"]
