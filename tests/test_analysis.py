@@ -89,7 +89,7 @@ def test_paper_vs_ours_reads_naswots_field():
                          "cifar100 test acc @200ep (seed mean)", "cifar10-valid test acc @200ep (seed mean)"],
         "n": [10] * 4, "n_nan": [1] * 4, "kendall": [0.6, 0.58, 0.6, 0.5], "kendall_lo": [0.5] * 4,
         "kendall_hi": [0.7] * 4, "kendall_nan_last": [0.59, 0.57, 0.61, 0.49]})
-    t = paper_vs_ours(corr)
+    t = paper_vs_ours(corr, "nb201")
     assert pd.isna(t.paper_kendall[0]) and "cifar10-valid ori-test" in t.paper_source[0]
     assert t.paper_kendall[1] == 0.574 and t.difference[1] == pytest.approx(0.57 - 0.574)
     assert t.paper_kendall[2] == 0.611 and pd.isna(t.paper_kendall[3])

@@ -272,7 +272,7 @@ def test_paper_vs_ours_uses_the_space_published_tau():
     assert t.paper_kendall.iloc[1:].isna().all()
     assert paper_vs_ours(corr, space="nds_ResNet").paper_kendall.isna().all()
     nb201 = corr.assign(ground_truth=["cifar10-valid test acc @200ep (seed mean)"] * 3)
-    assert paper_vs_ours(nb201).paper_kendall.iloc[0] == 0.574  # NB201 default unchanged
+    assert paper_vs_ours(nb201, "nb201").paper_kendall.iloc[0] == 0.574  # NB201 default unchanged
     assert paper_vs_ours(corr, space="nb201").paper_kendall.isna().all()  # NB201: cifar10 is another field
 
 

@@ -48,14 +48,14 @@ FLOORS = {
 def published() -> pd.DataFrame:
     benchdata("nb201/nb201_zc_proxies_cifar10_suitezero.csv.xz")
     benchdata(IMAGES_FILE)
-    return load_published(BENCHDATA)
+    return load_published(BENCHDATA, "nb201")
 
 
 @pytest.fixture(scope="module")
 def ours(published) -> pd.DataFrame:
     archs = sample_archs(published, N_ARCHS, SEED)
     s = score_sample(archs, seed=0, images=BENCHDATA / IMAGES_FILE, batch_size=64,
-                     metrics=(*FLOORS, "plain"), progress=False)
+                     metrics=(*FLOORS, "plain"), progress=False, space="nb201")
     return wide_scores(s)
 
 
@@ -85,7 +85,7 @@ def test_fisher_matches_suite_zero_on_60_archs(ours, published):
     """The Must-show: fisher vs Suite-Zero >= 0.95 on >= 60 archs (the 20 above + 40 more)."""
     more = [a for a in sample_archs(published, 80, SEED + 1) if a not in ours.index][:40]
     s = score_sample(more, seed=0, images=BENCHDATA / IMAGES_FILE, batch_size=64,
-                     metrics=("fisher",), progress=False)
+                     metrics=("fisher",), progress=False, space="nb201")
     fisher = pd.concat([ours["fisher"], wide_scores(s)["fisher"]])
     rho, n = _rho(fisher, published["fisher"])
     assert n >= 60 and np.isfinite(rho)

@@ -85,8 +85,10 @@ def test_throughput_cpu_path_one_and_two_workers(capsys):
     batch = scoring_batch("digits", 8, 0)
     kw = {"C": 4, "N": 1}
     metrics = ["naswot", "grad_norm", "fisher"]
-    one = bench.run_throughput(archs, metrics, batch, device="cpu", model_kwargs=kw, workers=1, threads=1)
-    two = bench.run_throughput(archs, metrics, batch, device="cpu", model_kwargs=kw, workers=2, threads=1)
+    one = bench.run_throughput(archs, metrics, batch, device="cpu", model_kwargs=kw, workers=1, threads=1,
+                               space="nb201")
+    two = bench.run_throughput(archs, metrics, batch, device="cpu", model_kwargs=kw, workers=2, threads=1,
+                               space="nb201")
     for tp in (one, two):
         assert tp.archs == 3 and len(tp.arch_s) == 3 and list(tp.metric_s) == metrics
         assert all(len(v) == 3 and min(v) > 0 for v in tp.metric_s.values())
@@ -94,7 +96,8 @@ def test_throughput_cpu_path_one_and_two_workers(capsys):
     assert (one.workers, two.workers, two.threads) == (1, 2, 1)
     # a bad metric in a worker is reported, not waited on forever
     with pytest.raises(RuntimeError, match="bench worker failed"):
-        bench.run_throughput(archs, ["no_such_metric"], batch, device="cpu", model_kwargs=kw, workers=2)
+        bench.run_throughput(archs, ["no_such_metric"], batch, device="cpu", model_kwargs=kw, workers=2,
+                             space="nb201")
 
     ap = argparse.ArgumentParser()
     bench.register(ap.add_subparsers())

@@ -100,7 +100,7 @@ def test_suitezero_nwot_search_near_naswot_published(tmp_path):
 
     gt = load_ground_truth("nb201", BENCH)
     wide = pd.read_csv(BENCH / "nb201_zc_proxies_cifar10_suitezero.csv.xz")
-    scores = wide_to_tidy(wide, "net_str", ["nwot"])
+    scores = wide_to_tidy(wide, "net_str", ["nwot"], space="nb201")
     df = best_of_n_table(scores, gt, ["nwot"], [100], repeats=500, seed=0, directions={"nwot": True})
     c10 = df[df.dataset == "cifar10"].iloc[0]
     assert c10.n_pool == 9445

@@ -15,7 +15,7 @@ BENCH = benchdata_root()
 
 
 def test_published_loads_with_our_names():
-    pub = suitezero.load_published(BENCH)
+    pub = suitezero.load_published(BENCH, "nb201")
     assert len(pub) == 9445
     assert set(suitezero.COLUMN_MAP.values()) | {"spec", "acc"} == set(pub.columns)
     assert (pub.spec == pub.index).all()  # an NB201 id is its own spec
@@ -27,10 +27,10 @@ def test_published_loads_with_our_names():
 
 
 def test_validation_table_on_a_few_archs(tmp_path):
-    pub = suitezero.load_published(BENCH)
+    pub = suitezero.load_published(BENCH, "nb201")
     archs = suitezero.sample_archs(pub, 4, 0)
     scores = suitezero.score_sample(archs, seed=0, images=BENCH / suitezero.IMAGES_FILE, batch_size=16,
-                                    metrics=("params", "synflow", "l2_norm"), progress=False)
+                                    metrics=("params", "synflow", "l2_norm"), progress=False, space="nb201")
     table = suitezero.validation_table(suitezero.wide_scores(scores), pub)
     assert list(table.metric) == ["l2_norm", "params", "synflow"]
     assert (table.n == 4).all()

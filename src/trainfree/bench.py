@@ -101,7 +101,7 @@ class BenchResult:
         return pd.DataFrame(rows)
 
 
-def _build(arch: str, seed: int, model_kwargs: dict, space: str = "nb201"):
+def _build(arch: str, seed: int, model_kwargs: dict, space: str):
     from trainfree.seeding import derive_seed, seed_everything
     from trainfree.spaces import get_space
 
@@ -119,7 +119,7 @@ def _rel(a: float, b: float) -> float:
 def run_bench(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, torch.Tensor],
               naswot_batch: tuple[torch.Tensor, torch.Tensor] | None, *, device: str = "cpu",
               seed: int = 0, model_kwargs: dict | None = None, progress: bool = False,
-              space: str = "nb201") -> BenchResult:
+              space: str) -> BenchResult:
     """Measure the suite shared, each metric alone (unshared), and naswot alone on ``archs``
     (any form ``space`` accepts)."""
     from trainfree.metrics import ScoringContext, resolve, score_network
@@ -165,7 +165,7 @@ def run_bench(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, t
     return res
 
 
-def format_report(res: BenchResult, archs: int, batch_size: int, device: str, space: str = "nb201",
+def format_report(res: BenchResult, archs: int, batch_size: int, device: str, space: str,
                   model: str = "C=16, N=5") -> str:
     """The printed table plus the speedup line (``model``: the network's options, as text)."""
     t = res.table()
@@ -213,7 +213,7 @@ class Throughput:
 
 def _score_loop(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, torch.Tensor],
                 device: str, seed: int, model_kwargs: dict,
-                space: str = "nb201") -> tuple[list[float], dict[str, list[float]]]:
+                space: str) -> tuple[list[float], dict[str, list[float]]]:
     """Build and score each arch of ``space`` with the whole suite (one shared context per arch)."""
     from trainfree.metrics import ScoringContext, resolve, score_network
 
@@ -240,7 +240,7 @@ def _peak_bytes(device: str) -> int:
 
 
 def _worker(rank: int, archs: list[str], metrics: list[str], batch, device: str, seed: int,
-            model_kwargs: dict, threads: int, barrier, queue, space: str = "nb201") -> None:
+            model_kwargs: dict, threads: int, barrier, queue, space: str) -> None:
     """One of several processes in flight: warm up, wait for all, score ``archs``, report."""
     try:
         if threads:
@@ -260,7 +260,7 @@ def _worker(rank: int, archs: list[str], metrics: list[str], batch, device: str,
 
 def run_throughput(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, torch.Tensor], *,
                    device: str = "cpu", seed: int = 0, model_kwargs: dict | None = None,
-                   workers: int = 1, threads: int = 0, space: str = "nb201") -> Throughput:
+                   workers: int = 1, threads: int = 0, space: str) -> Throughput:
     """Score ``archs`` with the whole suite by ``workers`` processes in flight at once.
 
     Workers share the device (on a GPU: one CUDA context each, kernels of different archs

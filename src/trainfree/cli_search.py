@@ -91,7 +91,7 @@ def _convert(args: argparse.Namespace) -> int:
     from trainfree.search.pool import convert_wide
 
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
-    out = convert_wide(args.wide, args.out, arch_col=args.arch_col, metrics=metrics)
+    out = convert_wide(args.wide, args.out, arch_col=args.arch_col, metrics=metrics, space=args.space)
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
@@ -132,4 +132,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--arch-col", default="net_str", help="column holding the arch string (default net_str)")
     c.add_argument("--metrics", default=None, help="columns to keep (default: every numeric column)")
     c.add_argument("--out", required=True, type=out_file, help="output .csv or .parquet")
+    c.add_argument("--space", default="nb201", help="search space of the arch strings (default nb201)")
     c.set_defaults(func=_convert)

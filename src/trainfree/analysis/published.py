@@ -55,7 +55,7 @@ def has_published(space: str) -> bool:
     return space in _NASWOT
 
 
-def paper_vs_ours(corr: pd.DataFrame, space: str = "nb201") -> pd.DataFrame:
+def paper_vs_ours(corr: pd.DataFrame, space: str) -> pd.DataFrame:
     """Our Kendall tau of WOT and the DAS atoms beside NASWOT's published tau.
 
     ``corr``: a correlation table (metric, ground_truth, n, n_nan, kendall, CIs,

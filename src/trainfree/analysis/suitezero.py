@@ -149,7 +149,7 @@ def published_files(space: str, bench_root: str | os.PathLike | None = None) -> 
     return [root / f for f in (*published_source(space).files, IMAGES_FILE)]
 
 
-def load_published(bench_root: str | os.PathLike, space: str = "nb201") -> pd.DataFrame:
+def load_published(bench_root: str | os.PathLike, space: str) -> pd.DataFrame:
     """Published proxies (columns renamed to our names) with the space's accuracy.
 
     One row per published arch (NB101: per key of the file, so a cell whose keys prune alike
@@ -186,7 +186,7 @@ def sample_archs(published: pd.DataFrame, n: int, seed: int) -> list[str]:
 
 def score_sample(archs: list[str], *, seed: int, images: str | os.PathLike, batch_size: int = 64,
                  metrics: tuple[str, ...] | None = None, device: str = "cpu",
-                 progress: bool = True, space: str = "nb201",
+                 progress: bool = True, space: str,
                  model_kwargs: dict | None = None) -> pd.DataFrame:
     """Score ``archs`` (any form ``space`` accepts) with our engine -> tidy scores table.
 
@@ -275,7 +275,7 @@ def run_validation(n: int = 300, seed: int = 0, *, bench_root: str | os.PathLike
                    batch_size: int | None = None, out_csv: str | os.PathLike | None = None,
                    out_md: str | os.PathLike | None = None,
                    scores_out: str | os.PathLike | None = None,
-                   device: str = "cpu", progress: bool = True, chunk: int = 20, space: str = "nb201",
+                   device: str = "cpu", progress: bool = True, chunk: int = 20, space: str,
                    model_kwargs: dict | None = None) -> pd.DataFrame:
     """Sample ``n`` published archs (NB101: keys) of ``space`` with ``seed`` (all when n >= them),
     score them on ``batch_size`` images (None: the batch of the published values), and write

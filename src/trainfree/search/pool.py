@@ -52,11 +52,11 @@ def read_scores(path: str | os.PathLike) -> pd.DataFrame:
     return df
 
 
-def wide_to_tidy(wide: pd.DataFrame, arch_col: str, metrics: Sequence[str] | None = None,
-                 space: str = "nb201") -> pd.DataFrame:
+def wide_to_tidy(wide: pd.DataFrame, arch_col: str, metrics: Sequence[str] | None,
+                 space: str) -> pd.DataFrame:
     """One column per metric -> tidy ``space, arch_id, metric, value`` (arch ids canonicalised).
 
-    ``metrics``: the columns to keep (default: every numeric column but ``arch_col``).
+    ``metrics``: the columns to keep (None: every numeric column but ``arch_col``).
     """
     from trainfree.spaces import get_space
 
@@ -76,12 +76,12 @@ def wide_to_tidy(wide: pd.DataFrame, arch_col: str, metrics: Sequence[str] | Non
 
 
 def convert_wide(path: str | os.PathLike, out: str | os.PathLike, arch_col: str = "net_str",
-                 metrics: Sequence[str] | None = None, space: str = "nb201") -> Path:
+                 metrics: Sequence[str] | None = None, *, space: str) -> Path:
     """Convert a wide CSV (e.g. the Suite-Zero proxies) into a tidy score table at ``out``."""
     p = Path(path)
     if not p.is_file():
         raise TrainfreeError(f"wide score table {str(p)!r} does not exist")
-    return _atomic_frame(wide_to_tidy(pd.read_csv(p), arch_col, metrics, space), Path(out))
+    return _atomic_frame(wide_to_tidy(pd.read_csv(p), arch_col, metrics, space=space), Path(out))
 
 
 def pool_archs(space: str, n: int, seed: int) -> list[str]:
