@@ -194,7 +194,7 @@ def test_register_asset_and_fetch_by_name(server, tmp_path):
         with pytest.raises(TrainfreeError, match="already registered"):
             register_asset(_asset(server.url("/other"), name="fixture-registered"))
     finally:
-        ASSETS.pop("fixture-registered", None)
+        ASSETS.unregister("fixture-registered")
 
 
 def test_user_placed_benchmark_message(tmp_path):

@@ -15,18 +15,23 @@ Readers: ``nb201_official`` (``NAS-Bench-201-v1_*.pth``, NATS-tss ``-simple`` fo
 and ``nb201_csv`` (CSV mirrors) for NB201; ``nb101`` (official ``.tfrecord``, Suite-Zero
 JSON) for NB101; ``darts`` (Suite-Zero NB301 JSON, SWAP CSV) for the DARTS space; ``nds``
 (the NDS release ``data.zip``, its folder or one sweep's JSON) for the ``nds_*`` spaces.
-``load_ground_truth`` picks the space's reader, which picks one by the source's form.
+``load_ground_truth`` picks the space's reader from :data:`READERS` (a
+:class:`trainfree.registry.Registry` keyed by space name; ``register_reader`` adds one), and
+the reader picks a format by the source's form.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trainfree.contracts import GT_COLUMNS
 from trainfree.errors import TrainfreeError
-from trainfree.spaces.nds import PREFIX as _NDS_PREFIX
+from trainfree.registry import Registry
+from trainfree.spaces import nds as _nds
 
 # pandas (and trainfree.io, which imports it) load where a table is read or written, so
 # that the CLI lists its subcommands without them
@@ -65,22 +70,48 @@ def load_ground_truth(space: str, source: str | os.PathLike | list | tuple, *, h
         frames = [load_ground_truth(space, s, hps=hps, seeds=seeds, trusted=trusted) for s in source]
         return pd.concat(frames, ignore_index=True)
     path = Path(source)
-    if space not in _READERS and space.startswith(_NDS_PREFIX):
-        # every NDS sweep shares one reader, which names the release's fetch asset when
-        # the source is missing (so no generic path check before it)
-        return _read_nds(space, path, seeds=seeds)
-    if space not in _READERS:
-        raise TrainfreeError(f"no ground-truth reader for space {space!r}; available: "
-                             f"{', '.join(sorted(_READERS))}, {_NDS_PREFIX}<release file>")
-    reader, hint = _READERS[space]
-    if not path.exists():
-        raise TrainfreeError(f"ground-truth source {str(path)!r} does not exist; give {hint}")
-    gt = reader(path, hps=hps, seeds=seeds, trusted=trusted)
+    reader = READERS.get(space)
+    if reader.missing is not None and not path.exists():
+        raise TrainfreeError(f"ground-truth source {str(path)!r} does not exist; give {reader.missing}")
+    gt = reader.read(space, path, hps=hps, seeds=seeds, trusted=trusted)
     gt["seed"] = gt["seed"].astype(str)
     return gt
 
 
-def _read_nb201(path: Path, *, hps: tuple[str, ...], seeds: bool, trusted: bool) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Reader:
+    """The ground-truth reader of one space.
+
+    ``read(space, path, *, hps, seeds, trusted)`` returns the tidy table (``GT_COLUMNS``);
+    ``missing`` says what to give when ``path`` does not exist (None: ``read`` itself
+    reports a missing source, as the NDS reader does with the release's fetch message).
+    """
+
+    read: Callable[..., pd.DataFrame]
+    missing: str | None
+
+
+def _reader_choices(names: list[str]) -> str:
+    own = [n for n in names if not n.startswith(_nds.PREFIX)]
+    return f"{', '.join(own)}, {_nds.PREFIX}<release file>"
+
+
+#: space name -> its reader
+READERS: Registry[Reader] = Registry("ground-truth reader", choices=_reader_choices)
+
+
+def register_reader(space: str, read: Callable[..., pd.DataFrame], missing: str | None, *,
+                    replace: bool = False) -> None:
+    """Register the ground-truth reader of ``space`` (see :class:`Reader`)."""
+    READERS.register(space, Reader(read, missing), replace=replace)
+
+
+def get_reader(space: str) -> Reader:
+    """The ground-truth reader of ``space`` (error lists the spaces that have one)."""
+    return READERS.get(space)
+
+
+def _read_nb201(_space: str, path: Path, *, hps: tuple[str, ...], seeds: bool, trusted: bool) -> pd.DataFrame:
     from trainfree.benchmarks import nb201_csv, nb201_official
 
     if nb201_official.is_nats_dir(path):
@@ -95,35 +126,33 @@ def _read_nb201(path: Path, *, hps: tuple[str, ...], seeds: bool, trusted: bool)
     )
 
 
-def _read_darts(path: Path, **_options) -> pd.DataFrame:
+def _read_darts(_space: str, path: Path, **_options) -> pd.DataFrame:
     from trainfree.benchmarks import darts
 
     return darts.read(path)
 
 
-def _read_nb101(path: Path, *, seeds: bool, **_options) -> pd.DataFrame:
+def _read_nb101(_space: str, path: Path, *, seeds: bool, **_options) -> pd.DataFrame:
     from trainfree.benchmarks import nb101
 
     return nb101.load(path, seeds=seeds)
 
 
-def _read_nds(space: str, path: Path, *, seeds: bool) -> pd.DataFrame:
+def _read_nds(space: str, path: Path, *, seeds: bool, **_options) -> pd.DataFrame:
     from trainfree.benchmarks import nds
 
-    gt = nds.read(space, path, seeds=seeds)
-    gt["seed"] = gt["seed"].astype(str)
-    return gt
+    return nds.read(space, path, seeds=seeds)
 
 
-#: space -> (reader(path, hps=, seeds=, trusted=) -> tidy table, what to give when the source is missing)
-_READERS = {
-    "nb101": (_read_nb101, "nasbench_only108.tfrecord or the Suite-Zero JSON "
-                           "(e.g. the bundled src/trainfree/benchdata/nb101/nb101_suitezero_subset250.json)"),
-    "nb201": (_read_nb201, "an NB201 benchmark file, a NATS folder or a CSV folder "
-                           "(e.g. the bundled src/trainfree/benchdata/nb201)"),
-    "darts": (_read_darts, "the Suite-Zero NB301 JSON (bundled: src/trainfree/benchdata/darts), "
-                           "the SWAP CSV (`trainfree fetch swap-darts`) or their folder"),
-}
+register_reader("nb101", _read_nb101, "nasbench_only108.tfrecord or the Suite-Zero JSON "
+                                      "(e.g. the bundled src/trainfree/benchdata/nb101/nb101_suitezero_subset250.json)")
+register_reader("nb201", _read_nb201, "an NB201 benchmark file, a NATS folder or a CSV folder "
+                                      "(e.g. the bundled src/trainfree/benchdata/nb201)")
+register_reader("darts", _read_darts, "the Suite-Zero NB301 JSON (bundled: src/trainfree/benchdata/darts), "
+                                      "the SWAP CSV (`trainfree fetch swap-darts`) or their folder")
+# every NDS sweep shares one reader, which names the release's fetch asset when the source is missing
+for _space in _nds.SPACES:
+    register_reader(_space, _read_nds, None)
 
 
 def save_ground_truth(gt: pd.DataFrame, out: str | os.PathLike) -> Path:
@@ -169,7 +198,5 @@ def describe(dataset: str, split: str, epochs: int, seed: str = "mean", field: s
 
 
 def ground_truth_spaces() -> list[str]:
-    """Spaces with a ground-truth reader (the NDS spaces too)."""
-    from trainfree.spaces import nds
-
-    return sorted(_READERS) + list(nds.SPACES)
+    """Spaces with a ground-truth reader (the NDS spaces too), sorted."""
+    return READERS.names()

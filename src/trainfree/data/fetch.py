@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainfree.errors import TrainfreeError
+from trainfree.registry import Registry
 
 _CHUNK = 1 << 20  # bytes read per step
 _USER_AGENT = "trainfree-fetch/0.1 (+python urllib)"
@@ -88,30 +89,25 @@ class Asset:
         return ", ".join(parts) if parts else f"no published checksum; identified by {self.identified_by}"
 
 
-ASSETS: dict[str, Asset] = {}
+#: every external file by name (a :class:`trainfree.registry.Registry`)
+ASSETS: Registry[Asset] = Registry("asset", hint=" (see `trainfree fetch --help`)")
 
 
 def register_asset(asset: Asset, *, replace: bool = False) -> Asset:
     """Add ``asset`` to the registry (``replace=True`` overwrites a same-named entry)."""
     if asset.kind not in ("file", "folder"):
         raise TrainfreeError(f"asset {asset.name!r}: kind must be 'file' or 'folder', got {asset.kind!r}")
-    if asset.name in ASSETS and not replace and ASSETS[asset.name] != asset:
-        raise TrainfreeError(f"asset {asset.name!r} is already registered; pass replace=True to overwrite it")
-    ASSETS[asset.name] = asset
-    return asset
+    return ASSETS.register(asset.name, asset, replace=replace)
 
 
 def get_asset(name: str) -> Asset:
     """The registered asset ``name`` (error lists the known names)."""
-    try:
-        return ASSETS[name]
-    except KeyError:
-        raise TrainfreeError(f"unknown asset {name!r}; known assets: {', '.join(sorted(ASSETS))}") from None
+    return ASSETS.get(name)
 
 
 def list_assets() -> list[str]:
     """Sorted names of the registered assets."""
-    return sorted(ASSETS)
+    return ASSETS.names()
 
 
 register_asset(Asset(

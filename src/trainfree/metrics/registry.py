@@ -1,4 +1,5 @@
-"""Metric registry: a decorator registers a metric under a unique name.
+"""Metric registry: a decorator registers a metric under a unique name in :data:`METRICS`
+(a :class:`trainfree.registry.Registry`, the style every plug-in kind shares).
 
 A metric is a function ``fn(ctx) -> float`` of a :class:`~trainfree.metrics.engine.ScoringContext`.
 It declares its direction (``higher_is_better``) and what it needs: ``data`` (real
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from trainfree.errors import TrainfreeError
+from trainfree.registry import Registry
 
 PASSES = ("relu_kernel", "ce_grad", "ntk", "ntk_bnfixed", "cost", "copy", "forward", "input_jacobian", "zico_grad",
           "swap", "az_nas")
@@ -31,9 +33,6 @@ class Metric:
     uses_weights: bool = True
 
 
-_REGISTRY: dict[str, Metric] = {}
-
-
 def register_metric(
     name: str,
     *,
@@ -50,14 +49,12 @@ def register_metric(
     """
     bad = [p for p in passes if p not in PASSES]
     if bad:
-        raise ValueError(f"metric {name!r}: unknown passes {bad}; known: {PASSES}")
+        raise TrainfreeError(f"metric {name!r}: unknown passes {bad}; known: {PASSES}")
 
     def deco(fn: Callable[..., float]) -> Callable[..., float]:
-        if name in _REGISTRY:
-            raise ValueError(f"metric {name!r} is already registered (by {_REGISTRY[name].fn.__module__})")
         doc = (fn.__doc__ or "").strip()
-        _REGISTRY[name] = Metric(name, fn, higher_is_better, needs_data, needs_labels, tuple(passes), doc,
-                                 uses_weights)
+        METRICS.register(name, Metric(name, fn, higher_is_better, needs_data, needs_labels, tuple(passes), doc,
+                                      uses_weights))
         return fn
 
     return deco
@@ -73,21 +70,18 @@ def _load_builtin() -> None:
         importlib.import_module(f"trainfree.metrics.{family}")
 
 
+#: every metric by name; the built-in families load on first use
+METRICS: Registry[Metric] = Registry("metric", load=_load_builtin, hint=" (see `trainfree metrics`)")
+
+
 def list_metrics() -> list[str]:
     """Sorted names of every registered metric."""
-    _load_builtin()
-    return sorted(_REGISTRY)
+    return METRICS.names()
 
 
 def get_metric(name: str) -> Metric:
     """The registered metric ``name``; an unknown name lists the valid ones."""
-    _load_builtin()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise TrainfreeError(
-            f"unknown metric {name!r}; available: {', '.join(sorted(_REGISTRY))} (see `trainfree metrics`)"
-        ) from None
+    return METRICS.get(name)
 
 
 def resolve(names: str | list[str] | tuple[str, ...]) -> list[Metric]:

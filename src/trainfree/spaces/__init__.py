@@ -19,38 +19,56 @@ Tables key archs by the canonical id (``arch_id``); the sample table also keeps 
 
 The NDS design spaces (``nds_DARTS``, ``nds_ResNeXt-A``, ... one per file of the NDS
 release) are objects with the same names, built by ``trainfree.spaces.nds.space(name)``.
+
+Every space is registered in :data:`SPACES` (a :class:`trainfree.registry.Registry`) by
+name with a loader that returns its module or object, so listing the spaces imports none
+of them; ``register_space`` adds one, and ``tests/test_space_contract.py`` runs every
+registered space through the same checks.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from functools import partial
 from types import ModuleType
 
-from trainfree.errors import TrainfreeError
+from trainfree.registry import Registry
+from trainfree.spaces import nds
 
-_SPACES = ("darts", "nb101", "nb201")
+
+def _choices(names: list[str]) -> str:
+    """The spaces in words: the module spaces by name, the NDS spaces as one pattern."""
+    own = [n for n in names if not n.startswith(nds.PREFIX)]
+    return f"{', '.join(own)}, {nds.PREFIX}<release file> (e.g. {nds.PREFIX}DARTS)"
+
+
+#: space name -> loader returning the object with the module contract above
+SPACES: Registry[Callable[[], ModuleType]] = Registry("search space", choices=_choices)
+
+
+def register_space(name: str, load: Callable[[], ModuleType], *, replace: bool = False) -> None:
+    """Register search space ``name``; ``load()`` returns its module (or an object with the same
+    names) and runs only when the space is asked for."""
+    SPACES.register(name, load, replace=replace)
 
 
 def get_space(name: str) -> ModuleType:
     """Return the module implementing search space ``name`` (e.g. ``"nb201"``, ``"nds_DARTS"``)."""
-    from trainfree.spaces import nds
-
-    if name in nds.SPACES:
-        return nds.space(name)
-    if name not in _SPACES:
-        raise TrainfreeError(f"unknown search space {name!r}; choose one of: {space_choices()}")
-    return importlib.import_module(f"trainfree.spaces.{name}")
+    return SPACES.get(name)()
 
 
 def list_spaces() -> list[str]:
-    """Every registered space: the module spaces, then the NDS spaces (release file order)."""
-    from trainfree.spaces import nds
-
-    return sorted(_SPACES) + list(nds.SPACES)
+    """Every registered space, sorted (the module spaces, then the NDS spaces in release file order)."""
+    return SPACES.names()
 
 
 def space_choices() -> str:
     """The registered spaces in words, for error messages (the NDS spaces as one pattern)."""
-    from trainfree.spaces import nds
+    return SPACES.choices()
 
-    return f"{', '.join(sorted(_SPACES))}, {nds.PREFIX}<release file> (e.g. {nds.PREFIX}DARTS)"
+
+for _name in ("darts", "nb101", "nb201"):
+    register_space(_name, partial(importlib.import_module, f"trainfree.spaces.{_name}"))
+for _name in nds.SPACES:
+    register_space(_name, partial(nds.space, _name))
