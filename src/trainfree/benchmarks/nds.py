@@ -143,7 +143,7 @@ def params_check(space: str, path: str | Path, n: int = 20, seed: int = 0) -> pd
     rows = []
     for i in sorted(int(k) for k in picks):
         rec = recs[i][1]
-        ours = sum(p.numel() for p in sp.build_model(sp.canonical(rec), num_classes=classes).parameters())
+        ours = sp.count_params(sp.build_model(sp.canonical(rec), num_classes=classes))
         release = int(rec["params"]) if rec.get("params") is not None else None
         rows.append({"bench_index": i, "release_params": release, "our_params": ours,
                      "difference": None if release is None else ours - release})

@@ -14,6 +14,7 @@ engine, analysis, render and workflow never test a space's name::
     sample(n, seed) -> list[str]     # seeded uniform sample without replacement, as spec()s
     build_model(arch, num_classes=10, **MODEL_DEFAULTS) -> torch.nn.Module
                                      # arch in any accepted form; train mode, default init
+    count_params(model) -> int       # the network's parameters as its benchmark counts them
 
 Tables key archs by the canonical id (``arch_id``); the sample table also keeps ``spec``.
 

@@ -180,6 +180,12 @@ def build_in(space: str, arch: object, C: int | None = None, N: int | None = Non
                         [float(b) for b in bms], groups, stem_type, stem_w, num_classes=num_classes)
 
 
+def count_params(model) -> int:
+    """Every parameter of ``model`` (conv, BN affine, linear, the auxiliary head where ``aux``),
+    as :func:`trainfree.benchmarks.nds.params_check` compares them with the release's ``params``."""
+    return sum(p.numel() for p in model.parameters())
+
+
 def space(name: str) -> types.ModuleType:
     """The NDS space ``name`` as an object with the ``trainfree.spaces`` module contract."""
     file_stem(name)
@@ -202,4 +208,5 @@ def space(name: str) -> types.ModuleType:
     mod.spec = canonical
     mod.sample = sample
     mod.build_model = build_model
+    mod.count_params = count_params
     return mod
