@@ -90,7 +90,7 @@ def test_relative_imports_and_hash_in_a_package_copy(tmp_path):
     mods, before, torch_loaded = _in_copy(pkg, probe).splitlines()
     assert "'trainfree/analysis/tidy.py'" in mods and "'trainfree/seeding.py'" in mods
     assert torch_loaded == "False"
-    with open(pkg / "trainfree" / "bench.py", "a") as f:
+    with open(pkg / "trainfree" / "timing.py", "a") as f:
         f.write("\n# changed\n")
     assert _in_copy(pkg, probe).splitlines()[1] == before
     with open(pkg / "trainfree" / "analysis" / "tidy.py", "a") as f:
@@ -203,8 +203,8 @@ def test_editing_seeding_reruns_every_rule_that_seeds(study):
 @pytest.mark.slow
 def test_editing_a_module_no_rule_imports_reruns_nothing(study):
     work, pkg = study
-    module = pkg / "trainfree" / "bench.py"  # the timing CLI: no workflow script imports it
-    assert not any("trainfree/bench.py" in closure(s) for s in SCRIPTS.glob("*.py"))
+    module = pkg / "trainfree" / "timing.py"  # the timing CLI: no workflow script imports it
+    assert not any("trainfree/timing.py" in closure(s) for s in SCRIPTS.glob("*.py"))
     assert _planned_after_edit(work, module, pkg) == {}
 
 

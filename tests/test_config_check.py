@@ -78,7 +78,7 @@ def test_unknown_metric_stops_dry_run_before_any_job(tmp_path):
     (["score", "--arch", "x", "--metrics", "naswot", "--batch-size", "-3"], "--batch-size: must be an integer >= 1, got -3"),
     (["score", "--arch", "x", "--metrics", "naswot", "--seed", "-1"], "--seed: must be an integer >= 0, got -1"),
     (["score", "--arch", "x", "--metrics", "naswot", "--C", "0"], "--C: must be an integer >= 1, got 0"),
-    (["bench", "--archs", "0"], "--archs: must be an integer >= 1, got 0"),
+    (["timing", "--archs", "0"], "--archs: must be an integer >= 1, got 0"),
     (["fetch", "cifar10", "--retries", "0"], "--retries: must be an integer >= 1, got 0"),
 ])
 def test_cli_zero_or_negative_is_one_line(argv, needle, capsys):

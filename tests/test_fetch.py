@@ -243,7 +243,7 @@ def test_verify_file_reports(tmp_path):
 def test_cli_fetch_offline_message(tmp_path, capsys):
     import argparse
 
-    from trainfree.cli_benchmarks import register
+    from trainfree.cli.benchmarks import register
 
     parser = argparse.ArgumentParser(prog="trainfree")
     register(parser.add_subparsers(dest="command", required=True))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from trainfree.cli_bench import DEFAULT_SUITE
+from trainfree.cli.timing import DEFAULT_SUITE
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 

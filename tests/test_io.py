@@ -73,7 +73,7 @@ def test_read_nats_reports_missing_per_arch_files(nats_dir, tmp_path):  # noqa: 
 def test_fetch_says_present_without_published_checksum(tmp_path, capsys):
     import argparse
 
-    from trainfree.cli_benchmarks import register
+    from trainfree.cli.benchmarks import register
 
     register_asset(Asset(name="fixture-nosum", filename="blob.bin", description="test fixture",
                          identified_by="its file name"), replace=True)

@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("search",),
     ("pipeline",),
     ("config_check", "metric_table", "scoring", "dtb", "workflow_config"),
-    ("cli", "cli_bench", "cli_benchmarks", "cli_search", "bench", "__main__"),
+    ("cli", "timing", "__main__"),
 ]
 
 #: (importing module, imported module) -> why the upward import stays for now
@@ -94,3 +94,14 @@ def test_the_walker_sees_function_level_and_dynamic_imports():
     assert f"{NAME}.metrics.activation" in imports(PACKAGE / "metrics" / "registry.py")
     # analysis.unify imports the registry inside accuracy_table
     assert f"{NAME}.metrics" in imports(f"{NAME}.analysis.unify")
+
+
+def test_the_command_line_loads_its_subcommands_with_plain_imports():
+    """``trainfree.cli`` imports each subcommand module by name (no ``importlib`` list of
+    optional extensions), and every module of the package is one the walker can follow."""
+    cli = PACKAGE / "cli"
+    subcommands = {module_name(p) for p in cli.glob("*.py")} - {f"{NAME}.cli", f"{NAME}.cli.args", f"{NAME}.cli.__main__"}
+    assert subcommands == {f"{NAME}.cli.{m}" for m in ("benchmarks", "metrics", "score", "search", "timing")}
+    assert subcommands <= set(imports(f"{NAME}.cli"))
+    for path in cli.glob("*.py"):
+        assert "importlib" not in path.read_text(), f"{path.name} loads a module by name"

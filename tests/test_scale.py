@@ -77,7 +77,8 @@ def test_throughput_cpu_path_one_and_two_workers(capsys):
 
     import torch
 
-    from trainfree import bench
+    from trainfree import timing
+    from trainfree.cli import timing as cli_timing
     from trainfree.data import scoring_batch
     from trainfree.spaces import nb201
 
@@ -85,9 +86,9 @@ def test_throughput_cpu_path_one_and_two_workers(capsys):
     batch = scoring_batch("digits", 8, 0)
     kw = {"C": 4, "N": 1}
     metrics = ["naswot", "grad_norm", "fisher"]
-    one = bench.run_throughput(archs, metrics, batch, device="cpu", model_kwargs=kw, workers=1, threads=1,
+    one = timing.run_throughput(archs, metrics, batch, device="cpu", model_kwargs=kw, workers=1, threads=1,
                                space="nb201")
-    two = bench.run_throughput(archs, metrics, batch, device="cpu", model_kwargs=kw, workers=2, threads=1,
+    two = timing.run_throughput(archs, metrics, batch, device="cpu", model_kwargs=kw, workers=2, threads=1,
                                space="nb201")
     for tp in (one, two):
         assert tp.archs == 3 and len(tp.arch_s) == 3 and list(tp.metric_s) == metrics
@@ -95,13 +96,13 @@ def test_throughput_cpu_path_one_and_two_workers(capsys):
         assert tp.wall_s > 0 and tp.archs_per_s == 3 / tp.wall_s and tp.peak_bytes > 0
     assert (one.workers, two.workers, two.threads) == (1, 2, 1)
     # a bad metric in a worker is reported, not waited on forever
-    with pytest.raises(RuntimeError, match="bench worker failed"):
-        bench.run_throughput(archs, ["no_such_metric"], batch, device="cpu", model_kwargs=kw, workers=2,
+    with pytest.raises(RuntimeError, match="timing worker failed"):
+        timing.run_throughput(archs, ["no_such_metric"], batch, device="cpu", model_kwargs=kw, workers=2,
                              space="nb201")
 
     ap = argparse.ArgumentParser()
-    bench.register(ap.add_subparsers())
-    args = ap.parse_args(["bench", "--throughput", "--archs", "2", "--batch-size", "8", "--dataset", "digits",
+    cli_timing.register(ap.add_subparsers())
+    args = ap.parse_args(["timing", "--throughput", "--archs", "2", "--batch-size", "8", "--dataset", "digits",
                           "--C", "4", "--N", "1", "--metrics", "naswot,params", "--device", "cpu"])
     threads = torch.get_num_threads()
     assert args.func(args) == 0

@@ -35,7 +35,7 @@ def _loaded(argv: list[str]) -> tuple[list[str], str]:
 def test_help_and_metrics_import_no_torch(argv):
     loaded, out = _loaded(argv)
     assert loaded == [], f"trainfree {' '.join(argv)} imported {loaded}"
-    assert "bench" in out or "naswot" in out
+    assert "timing" in out or "naswot" in out
 
 
 def test_static_listing_is_the_registry():
@@ -67,15 +67,16 @@ def test_a_registration_it_cannot_read_falls_back_to_the_registry(tmp_path, monk
     assert metric_table.metric_rows() == metric_table.registry_rows()
 
 
-def test_bench_registers_from_the_light_module():
+def test_timing_registers_from_the_light_module():
     import argparse
 
-    from trainfree import bench, cli_bench
+    from trainfree import timing
+    from trainfree.cli import timing as cli_timing
 
     ap = argparse.ArgumentParser()
-    cli_bench.register(ap.add_subparsers())
-    args = ap.parse_args(["bench", "--archs", "2"])
-    assert args.func is not bench.handler and args.metrics == ",".join(bench.DEFAULT_SUITE)
+    cli_timing.register(ap.add_subparsers())
+    args = ap.parse_args(["timing", "--archs", "2"])
+    assert args.func is not timing.handler and args.metrics == ",".join(timing.DEFAULT_SUITE)
 
 
 def test_lazy_dataset_names_stay_in_the_import_closure(tmp_path):

@@ -357,7 +357,7 @@ def test_dry_run_with_a_study_outside_results_fails_in_one_line(tmp_path, how):
     ["ground-truth", "nb201", "--source", "gt.csv", "--out", "{d}/"],
     ["search", "convert", "--wide", "w.csv", "--out", "{d}"],
     ["search", "convert", "--wide", "w.csv", "--out", "{f}/out.csv"],
-    ["bench", "--out", "{d}"],
+    ["timing", "--out", "{d}"],
 ])
 def test_cli_out_naming_a_folder_is_one_line(tmp_path, capsys, argv):
     from trainfree.cli import main
@@ -434,7 +434,7 @@ def test_cli_device_threads_and_cache_dir_are_one_line(tmp_path, capsys, argv, n
     argv = [a.format(file=tmp_path / "f") for a in argv]
     err = _cli_error(capsys, ["score", "--arch", ARCH, "--metrics", "naswot", "--dataset", "digits", *argv])
     assert needle.format(file=tmp_path / "f") in err
-    for cmd in (["bench", "--space", "nb201", "--archs", "1"],):
+    for cmd in (["timing", "--space", "nb201", "--archs", "1"],):
         if argv[0] != "--cache-dir":
             assert needle.split(":")[0] in _cli_error(capsys, [*cmd, *argv])
 

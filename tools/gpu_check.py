@@ -20,7 +20,7 @@ float32 (TF32 off), every registered metric unless ``--metrics``. Measured:
 - peak GPU memory (``torch.cuda.max_memory_allocated`` and ``max_memory_reserved``);
 - archs/s at 1, 2 and 4 archs in flight: threads of this process, each on its own CUDA
   stream (the GPU overlaps kernels of different archs while the host launches the next),
-  and, with ``--modes threads,processes``, worker processes (``trainfree bench
+  and, with ``--modes threads,processes``, worker processes (``trainfree timing
   --throughput --in-flight K``: one CUDA context each, no shared interpreter lock).
 
 Each phase scores up to ``--archs`` archs and stops early after ``--phase-s`` seconds, so
@@ -91,7 +91,7 @@ class Setup:
         self.warm, self.archs = self.archs[:a.warmup], self.archs[a.warmup:]
 
     def build(self, arch: str):
-        from trainfree.bench import _build
+        from trainfree.timing import _build
 
         return _build(arch, self.seed, self.model_kw, "nb201")
 
@@ -114,7 +114,7 @@ class Setup:
         if self.dev.type == "cuda":
             return {"peak_allocated_mib": torch.cuda.max_memory_allocated(self.dev) / 2**20,
                     "peak_reserved_mib": torch.cuda.max_memory_reserved(self.dev) / 2**20}
-        from trainfree.bench import _rss_bytes
+        from trainfree.timing import _rss_bytes
 
         return {"rss_mib": _rss_bytes() / 2**20}
 
@@ -210,9 +210,9 @@ def in_flight_threads(s: Setup, k: int, phase_s: float) -> dict:
 
 
 def in_flight_processes(s: Setup, k: int, n: int) -> dict:
-    """``k`` worker processes (``bench.run_throughput``) score ``n`` archs between them, each
+    """``k`` worker processes (``timing.run_throughput``) score ``n`` archs between them, each
     with its share of the CPUs as torch threads."""
-    from trainfree.bench import run_throughput
+    from trainfree.timing import run_throughput
 
     batch = (s.x.cpu(), s.y.cpu())
     threads = max(1, (os.cpu_count() or 1) // k)  # the CPUs shared out, not k times all of them

@@ -1,7 +1,7 @@
 """Resident memory of one process scoring many NB201 archs with the metric suite.
 
 Builds and scores ``--archs`` archs of ``nb201.sample(n, seed)`` one after another in this
-process (one fixed batch, the default suite of ``trainfree bench`` unless ``--metrics``),
+process (one fixed batch, the default suite of ``trainfree timing`` unless ``--metrics``),
 exactly as ``score_archs`` does, and prints the resident set size every ``--every`` archs
 (VmRSS of /proc/self/status), with the live tensor count, the objects the garbage
 collector tracks, and, on a GPU, ``torch.cuda.memory_allocated``. A flat RSS column
@@ -124,7 +124,7 @@ def run(archs: int, metrics: list[str], *, C: int, N: int, batch_size: int, devi
 
 
 def main(argv: list[str] | None = None) -> int:
-    from trainfree.cli_bench import DEFAULT_SUITE
+    from trainfree.cli.timing import DEFAULT_SUITE
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--archs", type=int, default=2000, help="archs to score (default 2000)")

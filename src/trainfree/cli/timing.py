@@ -1,36 +1,36 @@
-"""The ``trainfree bench`` subcommand's options, defined without importing torch.
+"""``trainfree timing``: the subcommand's options, defined without importing torch.
 
-The timing code is :mod:`trainfree.bench` (torch, numpy, pandas); the CLI registers
-the subcommand from here and loads that module only when ``bench`` runs, so that
-``trainfree --help`` starts in a fraction of a second.
+The timing code is :mod:`trainfree.timing` (torch, numpy, pandas); the CLI registers the
+subcommand from here and loads that module only when ``timing`` runs, so that
+``trainfree --help`` starts in a fraction of a second. ("Benchmark" in this project means a
+NAS benchmark, the ground truth of ``trainfree ground-truth``; this command times our code.)
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
-#: the metric suite ``trainfree bench`` times by default
+from trainfree.cli.args import device_name, nonneg_int, out_file, positive_int, thread_count
+
+#: the metric suite ``trainfree timing`` times by default
 DEFAULT_SUITE = ("grad_norm", "snip", "grasp", "fisher", "jacob_cov", "plain", "synflow", "l2_norm",
                  "epe_nas", "zen", "zico", "ntk_trace", "ntk_condnum")
 
-DESCRIPTION = "``trainfree bench``: time and memory of the scoring engine, shared vs unshared passes."
+DESCRIPTION = "``trainfree timing``: time and memory of the scoring engine, shared vs unshared passes."
 
 
-def _run(args: argparse.Namespace) -> int:
-    """Handler of the CLI's ``bench``: loads the timing code, then runs it."""
-    from trainfree.bench import handler
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``trainfree timing``: loads the timing code, then runs it."""
+    from trainfree.timing import handler
 
     return handler(args)
 
 
-def add_bench_parser(subparsers: argparse._SubParsersAction,
-                     func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-    """Add the ``bench`` subcommand to ``subparsers`` with handler ``func``."""
-    from trainfree.cli import device_name, nonneg_int, out_file, positive_int, thread_count
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``timing`` to ``subparsers``; :mod:`trainfree.timing` loads when it runs."""
     from trainfree.spaces import list_spaces
 
-    p = subparsers.add_parser("bench", help="time and memory of the metric suite, shared vs one at a time",
+    p = subparsers.add_parser("timing", help="time and memory of the metric suite, shared vs one at a time",
                               description=DESCRIPTION)
     p.add_argument("--space", default="nb201", choices=list_spaces(), help="search space of the archs")
     p.add_argument("--archs", type=positive_int, default=10, help="number of archs (<space>.sample(N, seed))")
@@ -57,10 +57,5 @@ def add_bench_parser(subparsers: argparse._SubParsersAction,
                    help="with --throughput: worker processes scoring different archs at once on the device")
     p.add_argument("--tf32", action="store_true",
                    help="on a GPU, allow TF32 convolutions/matmuls (default: off, full float32 scores)")
-    p.set_defaults(func=func)
+    p.set_defaults(func=run)
     return p
-
-
-def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``bench`` to the CLI's subparsers; :mod:`trainfree.bench` loads when it runs."""
-    return add_bench_parser(subparsers, _run)

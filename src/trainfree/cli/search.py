@@ -1,4 +1,4 @@
-"""CLI subcommands ``trainfree search best-of-n | hnas | convert`` (the workflow's functions).
+"""``trainfree search best-of-n | hnas | convert`` (the library functions the workflow's search stage calls).
 
 Score tables are CSV or Parquet with columns ``arch_id, metric, value`` (as ``trainfree
 score`` writes them); a wide published table converts with ``search convert``.
@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from trainfree.cli import nonneg_int, out_file, positive_int
+from trainfree.cli.args import nonneg_int, out_file, positive_int
 from trainfree.errors import TrainfreeError
 
 if TYPE_CHECKING:  # pandas loads in the handlers, not when the CLI starts

@@ -1,4 +1,4 @@
-"""The bench subcommand: registers on a parser, runs on a tiny setting, reports a ratio."""
+"""The timing subcommand: registers on a parser, runs on a tiny setting, reports a ratio."""
 
 from __future__ import annotations
 
@@ -6,26 +6,26 @@ import argparse
 
 import pandas as pd
 
-from trainfree import bench
+from trainfree.cli import timing as cli_timing
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="trainfree")
     sub = ap.add_subparsers(dest="command")
-    bench.register(sub)
+    cli_timing.register(sub)
     return ap.parse_args(argv)
 
 
 def test_register_and_defaults():
-    args = _parse(["bench"])
-    assert args.func is bench.handler
+    args = _parse(["timing"])
+    assert args.func is cli_timing.run
     assert args.archs == 10 and args.batch_size == 64 and args.naswot_batch == 128
     assert "grasp" in args.metrics and args.device == "cpu"
 
 
 def test_handler_runs_small(tmp_path, capsys):
-    out = tmp_path / "bench.csv"
-    args = _parse(["bench", "--archs", "2", "--batch-size", "8", "--naswot-batch", "8",
+    out = tmp_path / "timing.csv"
+    args = _parse(["timing", "--archs", "2", "--batch-size", "8", "--naswot-batch", "8",
                    "--metrics", "grad_norm,snip,synflow,ntk_trace", "--dataset", "digits",
                    "--C", "4", "--N", "1", "--no-warmup", "--out", str(out)])
     assert args.func(args) == 0

@@ -1,4 +1,4 @@
-"""CLI subcommands for benchmark ground truth and external files.
+"""``trainfree ground-truth`` and ``trainfree fetch``: NAS-benchmark ground truth and external files.
 
 ``trainfree ground-truth nb201 --source PATH --out FILE.parquet`` writes the tidy
 ground-truth table; ``trainfree fetch NAME --root DIR`` fetches and verifies one asset.
@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 
+from trainfree.cli.args import out_file, positive_int
 from trainfree.errors import TrainfreeError
 
 EXIT_USER_ERROR = 2
@@ -53,7 +54,6 @@ def _fetch(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``ground-truth`` and ``fetch`` subcommands to ``subparsers``."""
     from trainfree.benchmarks import ground_truth_spaces
-    from trainfree.cli import out_file, positive_int
     from trainfree.data.fetch import list_assets
 
     gt = subparsers.add_parser(

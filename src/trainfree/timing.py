@@ -1,4 +1,4 @@
-"""``trainfree bench``: time and memory of the scoring engine, shared vs unshared passes.
+"""``trainfree timing``: time and memory of the scoring engine, shared vs unshared passes.
 
 For a fixed seeded set of archs of a space (``--space``, default NB201;
 ``spaces.<name>.sample(n, seed)``) it measures, per arch:
@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from trainfree.cli_bench import DEFAULT_SUITE  # the options live there (the CLI loads no torch)
+from trainfree.cli.args import model_kwargs
+from trainfree.cli.timing import DEFAULT_SUITE  # the options live there (the CLI loads no torch)
 
 
 def _rss_bytes() -> int:
@@ -81,7 +82,7 @@ class PeakMemory:
 
 
 @dataclass
-class BenchResult:
+class TimingResult:
     """Per-row lists over archs of seconds and peak bytes, plus value agreement."""
 
     seconds: dict[str, list[float]] = field(default_factory=dict)
@@ -116,10 +117,10 @@ def _rel(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b), 1e-30)
 
 
-def run_bench(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, torch.Tensor],
+def run_timing(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, torch.Tensor],
               naswot_batch: tuple[torch.Tensor, torch.Tensor] | None, *, device: str = "cpu",
               seed: int = 0, model_kwargs: dict | None = None, progress: bool = False,
-              space: str) -> BenchResult:
+              space: str) -> TimingResult:
     """Measure the suite shared, each metric alone (unshared), and naswot alone on ``archs``
     (any form ``space`` accepts)."""
     from trainfree.metrics import ScoringContext, resolve, score_network
@@ -127,7 +128,7 @@ def run_bench(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, t
     dev = torch.device(device)
     kw = model_kwargs or {}
     ms = resolve(metrics)
-    res = BenchResult()
+    res = TimingResult()
     x, y = batch
     for i, arch in enumerate(archs):
         t0 = time.perf_counter()
@@ -165,7 +166,7 @@ def run_bench(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, t
     return res
 
 
-def format_report(res: BenchResult, archs: int, batch_size: int, device: str, space: str,
+def format_report(res: TimingResult, archs: int, batch_size: int, device: str, space: str,
                   model: str = "C=16, N=5") -> str:
     """The printed table plus the speedup line (``model``: the network's options, as text)."""
     t = res.table()
@@ -299,7 +300,7 @@ def run_throughput(archs: list[str], metrics: list[str], batch: tuple[torch.Tens
         p.join()
     errors = [err for *_, err in results if err]
     if errors:
-        raise RuntimeError("bench worker failed: " + errors[0])
+        raise RuntimeError("timing worker failed: " + errors[0])
     arch_s = [s for r in results for s in r[2]]
     metric_s = {m: [s for r in results for s in r[3][m]] for m in results[0][3]}
     return Throughput(workers, threads or torch.get_num_threads(), len(archs),
@@ -328,8 +329,7 @@ def _default_images() -> Path:
 
 
 def handler(args: argparse.Namespace) -> int:
-    """Run the benchmark described by ``args`` (see ``register``); prints a table, returns 0."""
-    from trainfree.cli import _model_kwargs
+    """Run the timing described by ``args`` (options: :mod:`trainfree.cli.timing`); prints a table, returns 0."""
     from trainfree.data import scoring_batch
     from trainfree.spaces import get_space
 
@@ -350,7 +350,7 @@ def handler(args: argparse.Namespace) -> int:
     nb = scoring_batch(dataset, args.naswot_batch, args.seed, root=root) if args.naswot_batch else None
     sp = get_space(args.space)
     archs = sp.sample(args.archs, args.seed)
-    kw = {**sp.MODEL_DEFAULTS, **_model_kwargs(sp, args)}
+    kw = {**sp.MODEL_DEFAULTS, **model_kwargs(sp, args)}
     if args.device.startswith("cuda") and not args.tf32:
         torch.backends.cudnn.allow_tf32 = False  # full float32 scores, as on the CPU
         torch.backends.cuda.matmul.allow_tf32 = False
@@ -370,9 +370,9 @@ def handler(args: argparse.Namespace) -> int:
             t.to_csv(args.out, index=False)
         return 0
     if args.warmup:
-        run_bench(archs[:1], metrics, batch, nb, device=args.device, seed=args.seed, model_kwargs=kw,
+        run_timing(archs[:1], metrics, batch, nb, device=args.device, seed=args.seed, model_kwargs=kw,
                   space=args.space)
-    res = run_bench(archs, metrics, batch, nb, device=args.device, seed=args.seed, model_kwargs=kw,
+    res = run_timing(archs, metrics, batch, nb, device=args.device, seed=args.seed, model_kwargs=kw,
                     progress=args.progress, space=args.space)
     model = ", ".join(f"{k}={v}" for k, v in kw.items())
     report = format_report(res, len(archs), args.batch_size, args.device, args.space, model)
@@ -387,12 +387,5 @@ def handler(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``bench`` subcommand to a CLI's subparsers (options: ``trainfree.cli_bench``)."""
-    from trainfree.cli_bench import add_bench_parser
-
-    return add_bench_parser(subparsers, handler)
-
-
-__all__ = ["DEFAULT_SUITE", "BenchResult", "PeakMemory", "Throughput", "format_report", "format_throughput", "handler",
-           "register", "run_bench", "run_throughput"]
+__all__ = ["DEFAULT_SUITE", "TimingResult", "PeakMemory", "Throughput", "format_report", "format_throughput", "handler",
+           "run_timing", "run_throughput"]
