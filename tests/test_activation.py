@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from trainfree.metrics import ScoringContext, resolve, score_network
-from trainfree.metrics.activation import naswot_from_atoms, relu_kernel
+from trainfree.metrics.activation import backward_visited_relus, naswot_from_atoms, relu_kernel
 from trainfree.spaces import nb201
 
 ATOMS = resolve("naswot,distinguishing_ability,activation_units")
@@ -172,3 +172,57 @@ def test_traced_relus_equal_the_autograd_probe(arch):
     assert set(ReluTrace.relus_of(out)) == set(backward_visited_relus(m, x))
     tiny = Tiny()
     assert relu_kernel(tiny, X).n_relus == len(backward_visited_relus(tiny, X)) == 2
+
+
+class SharedInput(nn.Module):
+    """One tensor feeds two ReLUs (as a cell node feeds several edges), a third ReLU sees
+    it again after an in-place change, and one of the shared ReLUs is dead."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(2, 3, bias=False)
+        self.a, self.b, self.c, self.dead = nn.ReLU(), nn.ReLU(), nn.ReLU(), nn.ReLU()
+        with torch.no_grad():
+            self.fc1.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]]))
+
+    def forward(self, x):
+        h = self.fc1(x)
+        out = self.a(h) + self.b(h)
+        self.dead(h)                 # same tensor, never reaches the output
+        h.mul_(-1.0)                 # in place: the next ReLU must see the new codes
+        return (out + self.c(h)).sum(1, keepdim=True)
+
+
+def test_shared_input_counted_per_visited_call_and_inplace_change_repacked():
+    # h rows (1,2,-1), (-1,1,-2), (2,-1,3): codes (1,1,0), (0,1,0), (1,0,1), counted twice
+    # (a and b; dead not at all); then -h: codes (0,0,1), (1,0,1), (0,1,0) once (c)
+    c = np.array([[1, 1, 0] * 2 + [0, 0, 1], [0, 1, 0] * 2 + [1, 0, 1], [1, 0, 1] * 2 + [0, 1, 0]], float)
+    K_hand = c @ c.T + (1 - c) @ (1 - c).T
+    for threads in (1, 2):
+        k = relu_kernel(SharedInput().train(), X, threads=threads)
+        assert (k.n_units, k.n_relus) == (9, 3)
+        np.testing.assert_array_equal(k.K, K_hand)
+
+
+@pytest.mark.parametrize("arch", nb201.sample(2, 3))
+def test_kernel_equals_per_call_gram_and_any_thread_count(arch):
+    """NB201 cells feed one node to several ReLU-conv edges; the kernel built from each
+    distinct tensor once (weighted by its calls) equals the plain per-call float Gram sum."""
+    x = _batch(12, 2)
+    torch.manual_seed(0)
+    model = nb201.build_model(arch, C=4, N=1)
+    n, K = len(x), np.zeros((12, 12))
+    visited = set(backward_visited_relus(model, x))
+
+    def hook(m, inp, out):
+        if m in visited:
+            cc = (inp[0].reshape(n, -1) > 0).double()
+            K[:] += (cc @ cc.T + (1 - cc) @ (1 - cc).T).numpy()
+
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.ReLU)]
+    with torch.no_grad():
+        model(x)
+    for h in hs:
+        h.remove()
+    for threads in (1, 2, 5):
+        np.testing.assert_array_equal(relu_kernel(model, x, threads=threads).K, K)

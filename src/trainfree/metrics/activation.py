@@ -22,6 +22,10 @@ reference it is tested against.
 from __future__ import annotations
 
 import math
+import weakref
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,48 +135,108 @@ class ReluTrace(TorchFunctionMode):
         return s
 
 
-def _hamming_kernel_packed(packed: np.ndarray, units: int) -> np.ndarray:
+def _row_bands(n: int, parts: int) -> list[range]:
+    """Rows 0..n-1 in ``parts`` interleaved bands; row i costs n - i pairs, so striding
+    balances the work."""
+    return [range(p, n, parts) for p in range(parts)]
+
+
+def _hamming_rows(words: np.ndarray, units: int, rows: range, K: np.ndarray) -> None:
+    n = words.shape[0]
+    xor = np.empty_like(words)
+    count = np.empty(words.shape, dtype=np.uint8)
+    for i in rows:
+        m = n - i
+        np.bitwise_xor(words[i], words[i:], out=xor[:m])
+        np.bitwise_count(xor[:m], out=count[:m])
+        same = units - count[:m].sum(1, dtype=np.int64)
+        K[i, i:] = same
+        K[i:, i] = same
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _hamming_kernel_packed(packed: np.ndarray, units: int, threads: int = 1) -> np.ndarray:
     """K_H = N_A - d_H from bit-packed codes (n, bytes; padding bits 0 in every row), by
-    XOR + popcount (upper triangle, mirrored). Integer arithmetic: exact; float64."""
+    XOR + popcount (upper triangle, mirrored). Integer arithmetic: exact; float64.
+
+    ``threads`` > 1 splits the rows over that many threads (NumPy releases the GIL in
+    these loops); each entry is written by one thread, so the result does not depend on it.
+    """
+    global _POOL
     n = packed.shape[0]
     pad = (-packed.shape[1]) % 8
     if pad:  # zero padding bits are equal in every row: they never count as a difference
         packed = np.pad(packed, ((0, 0), (0, pad)))
     words = packed.view(np.uint64)
     K = np.empty((n, n), dtype=np.float64)
-    for i in range(n):
-        same = units - np.bitwise_count(words[i] ^ words[i:]).sum(1, dtype=np.int64)
-        K[i, i:] = same
-        K[i:, i] = same
+    threads = max(1, min(threads, n))
+    if threads == 1:
+        _hamming_rows(words, units, range(n), K)
+        return K
+    if _POOL is None or _POOL._max_workers < threads:
+        _POOL = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="trainfree-hamming")
+    list(_POOL.map(lambda rows: _hamming_rows(words, units, rows, K), _row_bands(n, threads)))
     return K
 
 
-def relu_kernel(model: nn.Module, x: torch.Tensor) -> ReluKernel:
+class _CodeCache:
+    """Codes of each distinct ReLU input tensor, computed once.
+
+    In a cell a node's output feeds several edges, and each ``ReLU -> Conv -> BN`` edge
+    binarises that same tensor: its codes are packed once and counted once per call. A
+    tensor is recognised by identity (a live weak reference to the same object) and
+    unchanged version counter, so a freed tensor whose id is reused, or one changed in
+    place, is packed again.
+    """
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[object, int]] = []  # (packed codes or K part, units)
+        self._seen: dict[int, tuple[weakref.ref, int, int]] = {}
+
+    def index(self, t: torch.Tensor, pack: Callable[[torch.Tensor], tuple[object, int]]) -> int:
+        hit = self._seen.get(id(t))
+        if hit is not None and hit[0]() is t and hit[1] == t._version:
+            return hit[2]
+        self.parts.append(pack(t))
+        i = len(self.parts) - 1
+        self._seen[id(t)] = (weakref.ref(t), t._version, i)
+        return i
+
+
+def relu_kernel(model: nn.Module, x: torch.Tensor, threads: int | None = None) -> ReluKernel:
     """The Hamming kernel of the binary codes at the inputs of backward-visited ReLUs.
 
     One no-grad forward under ``ReluTrace`` records every ReLU call's codes and finds
-    the visited ReLUs; only their calls enter K. On CPU (NumPy >= 2) each call's codes
-    are bit-packed as they come (each call padded to whole bytes with zeros, which never
-    differ) and K_H[i, j] = N_A - popcount(c_i XOR c_j) is computed in integers: exact,
-    and several times cheaper than the float Gram product (2 n^2 N_A flops). Otherwise,
-    per ReLU call with codes C (n x u): K += C C^T + (1-C)(1-C)^T, computed as
-    2 C C^T - r 1^T - 1 r^T + u with r = C 1 (one matmul; exact in float32 for u < 2^24,
-    accumulated in float64). Both paths give identical values.
+    the visited ReLUs; only their calls enter K, each as often as it is called (the
+    codes of one tensor feeding several ReLUs are computed once and weighted by the
+    number of visited calls on it). On CPU (NumPy >= 2) codes are bit-packed (each call
+    padded to whole bytes with zeros, which never differ) and K_H[i, j] = N_A -
+    popcount(c_i XOR c_j) is computed in integers: exact, and several times cheaper than
+    the float Gram product (2 n^2 N_A flops); the rows are split over ``threads``
+    threads (default: torch's intra-op thread count). Otherwise, per ReLU input with
+    codes C (n x u): K += C C^T + (1-C)(1-C)^T, computed as 2 C C^T - r 1^T - 1 r^T + u
+    with r = C 1 (one matmul; exact in float32 for u < 2^24, accumulated in float64).
+    Both paths give identical values.
     """
     n = x.shape[0]
     packed_path = x.device.type == "cpu" and hasattr(np, "bitwise_count")
     relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
-    calls: list[tuple[nn.Module, object, int]] = []  # (module, packed codes or K part, units)
+    cache = _CodeCache()
+    calls: list[tuple[nn.Module, int]] = []  # (module, index into cache.parts)
 
-    def hook(m: nn.Module, inp: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
-        c = inp[0].detach().reshape(n, -1) > 0
+    def pack(t: torch.Tensor) -> tuple[object, int]:
+        c = t.detach().reshape(n, -1) > 0
         u = c.shape[1]
         if packed_path:
-            calls.append((m, np.packbits(c.numpy(), axis=1), u))
-        else:
-            cf = c.float()
-            r = cf.sum(1, dtype=torch.float64)
-            calls.append((m, 2.0 * (cf @ cf.T).double() - r[:, None] - r[None, :] + u, u))
+            return np.packbits(c.numpy(), axis=1), u
+        cf = c.float()
+        r = cf.sum(1, dtype=torch.float64)
+        return 2.0 * (cf @ cf.T).double() - r[:, None] - r[None, :] + u, u
+
+    def hook(m: nn.Module, inp: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+        calls.append((m, cache.index(inp[0], pack)))
         ReluTrace.relu_hook(m, inp, out)
 
     hooks = [m.register_forward_hook(hook) for m in relus]
@@ -183,18 +247,21 @@ def relu_kernel(model: nn.Module, x: torch.Tensor) -> ReluKernel:
     finally:
         for h in hooks:
             h.remove()
-    kept = [(part, u) for m, part, u in calls if m in visited]
-    units = sum(u for _, u in kept)
+    weight = Counter(i for m, i in calls if m in visited)  # part -> visited calls on it
+    units = sum(cache.parts[i][1] * w for i, w in weight.items())
     n_relus = sum(1 for m in relus if m in visited)
     if packed_path:
-        if kept:
-            Kn = _hamming_kernel_packed(np.concatenate([p for p, _ in kept], axis=1), units)
-        else:
-            Kn = np.zeros((n, n), dtype=np.float64)
-        return ReluKernel(Kn, units, n_relus)
+        K = np.zeros((n, n), dtype=np.float64)
+        threads = torch.get_num_threads() if threads is None else threads
+        for w in sorted(set(weight.values())):  # one kernel per call count, then weighted
+            parts = [cache.parts[i] for i, wi in weight.items() if wi == w]
+            Kw = _hamming_kernel_packed(np.concatenate([p for p, _ in parts], axis=1),
+                                        sum(u for _, u in parts), threads)
+            K += w * Kw
+        return ReluKernel(K, units, n_relus)
     K = torch.zeros(n, n, dtype=torch.float64, device=x.device)
-    for part, _u in kept:
-        K += part
+    for i, w in weight.items():
+        K += w * cache.parts[i][0]
     return ReluKernel(K.cpu().numpy(), units, n_relus)
 
 

@@ -73,31 +73,40 @@ class ForwardPass:
 
     ``x``: (n,3,H,W) leaf requiring grad; ``logits``: (n, classes); ``calls``: one
     (layer, output) pair per Conv/Linear call; ``inputs``: the input of each of those
-    calls, detached (same order); ``bn_stats``: per BatchNorm module its batch mean and
-    biased variance, each (C,), detached.
+    calls, detached (same order); ``bn_inputs``: per BatchNorm module its input,
+    detached; ``bn_stats`` (computed on first use): per BatchNorm module its batch mean
+    and biased variance, each (C,).
     """
 
     x: torch.Tensor
     logits: torch.Tensor
     calls: list[tuple[nn.Module, torch.Tensor]]
-    bn_stats: dict[nn.Module, tuple[torch.Tensor, torch.Tensor]]
+    bn_inputs: dict[nn.Module, torch.Tensor]
     inputs: list[torch.Tensor] = field(default_factory=list)
+    _bn_stats: dict[nn.Module, tuple[torch.Tensor, torch.Tensor]] | None = None
+
+    @property
+    def bn_stats(self) -> dict[nn.Module, tuple[torch.Tensor, torch.Tensor]]:
+        if self._bn_stats is None:  # only the BN-fixed NTK reads them
+            self._bn_stats = {}
+            for m, a in self.bn_inputs.items():
+                dims = [d for d in range(a.dim()) if d != 1]
+                self._bn_stats[m] = (a.mean(dims), a.var(dims, unbiased=False))
+        return self._bn_stats
 
 
 def forward_pass(model: nn.Module, x: torch.Tensor) -> ForwardPass:
     """One train-mode forward with hooks on every layer and BatchNorm (see ``ForwardPass``)."""
     calls: list[tuple[nn.Module, torch.Tensor]] = []
     inputs: list[torch.Tensor] = []
-    bn_stats: dict[nn.Module, tuple[torch.Tensor, torch.Tensor]] = {}
+    bn_inputs: dict[nn.Module, torch.Tensor] = {}
 
     def on_layer(m: nn.Module, i: tuple, o: torch.Tensor) -> None:
         calls.append((m, o))
         inputs.append(i[0].detach())
 
     def on_bn(m: nn.Module, i: tuple, _o: torch.Tensor) -> None:
-        a = i[0].detach()
-        dims = [d for d in range(a.dim()) if d != 1]
-        bn_stats[m] = (a.mean(dims), a.var(dims, unbiased=False))
+        bn_inputs[m] = i[0].detach()
 
     hooks = [m.register_forward_hook(on_layer) for m in layers(model)]
     hooks += [m.register_forward_hook(on_bn) for m in model.modules()
@@ -109,7 +118,7 @@ def forward_pass(model: nn.Module, x: torch.Tensor) -> ForwardPass:
     finally:
         for h in hooks:
             h.remove()
-    return ForwardPass(xg, logits, calls, bn_stats, inputs)
+    return ForwardPass(xg, logits, calls, bn_inputs, inputs)
 
 
 def _forward(ctx) -> ForwardPass:
