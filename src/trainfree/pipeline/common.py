@@ -1,5 +1,5 @@
 """What several stages share: the logging wrapper, model arguments, training tensors,
-ground-truth targets and the gather of shard tables."""
+ground-truth targets, the shard of a table and the gather of shard tables."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def model_kwargs(cfg: dict) -> dict:
     classes = num_classes(data["dataset"])
     if classes is None:
         classes = load_dataset(data["dataset"], data.get("root")).num_classes
-    return {**(cfg.get("model") or {}), "num_classes": classes}
+    # a null option keeps the builder's default (e.g. NDS's C and N: the record's values)
+    return {**{k: v for k, v in (cfg.get("model") or {}).items() if v is not None}, "num_classes": classes}
 
 
 def train_tensors(cfg: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -15,7 +15,8 @@ import pandas as pd
 
 from trainfree.errors import TrainfreeError
 from trainfree.io import write_csv, write_json, write_parquet
-from trainfree.pipeline.common import gather
+from trainfree.pipeline.common import gather, shard_of
+from trainfree.pipeline.score import fast_config
 from trainfree.spaces import get_space
 from trainfree.training.dtb import Protocol, load_data, train_job
 from trainfree.training.dtb_store import arch_dir, assemble
@@ -158,15 +159,12 @@ def dtb_score_shard(cfg: dict, dtb_dir: str, batch_path: str, shard: int, n_shar
     from trainfree.data.npz import load_batch
     from trainfree.training.dtb_store import open_dtb
     from trainfree.training.dtb_study import score_states
-    from trainfree.training.fast import TrainConfig
 
-    archs = open_dtb(dtb_dir, verify=False).archs.arch_id.tolist()[shard::n_shards]
+    archs = shard_of(open_dtb(dtb_dir, verify=False).archs, shard, n_shards).arch_id.tolist()
     x, y = load_batch(batch_path)
-    f, s = cfg["fast_training"], cfg["scoring"]
-    fcfg = TrainConfig(batch_size=f["batch_size"], lr=f["lr"], momentum=f["momentum"],
-                       weight_decay=f["weight_decay"])
+    s = cfg["scoring"]
     df = score_states(dtb_dir, archs, s["metrics"], (torch.from_numpy(x), torch.from_numpy(y)),
-                      s["fast_steps"], fcfg, s["seed"], device)
+                      s["fast_steps"], fast_config(cfg), s["seed"], device)
     write_parquet(df, out)
     return df
 

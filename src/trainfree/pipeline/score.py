@@ -16,9 +16,7 @@ __all__ = ["fast_config", "gather_scores", "score_shard"]
 
 def fast_config(cfg: dict) -> TrainConfig:
     """The fast-training protocol (``cfg.fast_training``) as a :class:`TrainConfig`."""
-    f = cfg["fast_training"]
-    return TrainConfig(batch_size=f["batch_size"], lr=f["lr"], momentum=f["momentum"],
-                       weight_decay=f["weight_decay"])
+    return TrainConfig.from_config(cfg["fast_training"])
 
 
 def score_shard(cfg: dict, sample_path: str, batch_path: str, fast_steps: int, shard: int,

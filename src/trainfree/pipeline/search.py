@@ -11,6 +11,7 @@ import os
 import pandas as pd
 
 from trainfree.errors import TrainfreeError
+from trainfree.pipeline.common import model_kwargs
 from trainfree.search.best_of_n import best_of_n_table
 from trainfree.search.hnas import NB201_SETTINGS, HnasSettings, hnas_nb201
 from trainfree.search.pool import (
@@ -23,16 +24,12 @@ from trainfree.search.pool import (
 from trainfree.search.report import best_of_n_report, budget_figure, hnas_report
 
 
-def _model_kwargs(cfg: dict) -> dict:
-    return {k: v for k, v in cfg.get("model", {}).items() if v is not None}
-
-
 def search_pool_shard(cfg: dict, shard: int, out: str, cache_dir: str | None = None, device: str = "cpu") -> None:
     """Score shard ``shard`` of the study's search pool into ``out``."""
     p = cfg["search"]["pool"]
     score_shard(cfg["space"], p["n"], p["seed"], shard, p["shard_size"], p["metrics"], out,
                 dataset=cfg["data"]["dataset"], root=cfg["data"]["root"], batch_size=p["batch_size"],
-                score_seed=p["score_seed"], model_kwargs=_model_kwargs(cfg), device=device, cache_dir=cache_dir)
+                score_seed=p["score_seed"], model_kwargs=model_kwargs(cfg), device=device, cache_dir=cache_dir)
 
 
 def search_scores(paths: list[str], out: str) -> None:

@@ -25,9 +25,7 @@ def train_shard(cfg: dict, sample_path: str, shard: int, n_shards: int, out: str
                 checkpoint_root: str | None = None, device: str = "cpu") -> pd.DataFrame:
     """Train one shard of the sample with the study's protocol -> training states."""
     t = cfg["training"]
-    tcfg = TrainConfig(epochs=t["epochs"], batch_size=t["batch_size"], lr=t["lr"],
-                       momentum=t["momentum"], weight_decay=t["weight_decay"],
-                       max_train=t.get("max_train"), max_test=t.get("max_test"))
+    tcfg = TrainConfig.from_config(t)
     data = tuple(a.to(device) for a in train_tensors(cfg))
     sp = get_space(cfg["space"])
     frames = []

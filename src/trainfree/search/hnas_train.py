@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from trainfree.errors import TrainfreeError
+from trainfree.io import write_text
 from trainfree.search.hnas import DARTS_SETTINGS, HnasSettings, hnas_search
 
 
@@ -56,10 +56,7 @@ def observe_arch(arch_id: str, spec: str, space: str, model_kwargs: dict, data, 
     rec = {"arch_id": arch_id, "spec": spec, "valid_acc": float(last.get("valid", math.nan)),
            "test_acc": float(last.get("test", math.nan)), "train_seconds": float(info["train_seconds"]),
            "params_m": float(info["params_m"]), "flops_m": float(info["flops_m"]), "epochs": protocol.epochs}
-    work.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(rec, indent=1))
-    os.replace(tmp, path)
+    write_text(path, json.dumps(rec, indent=1))
     shutil.rmtree(job, ignore_errors=True)  # resume file and checkpoints: the JSON is what counts
     return rec
 

@@ -43,15 +43,30 @@ from trainfree.errors import TrainfreeError
 from trainfree.metrics.cost import count_macs
 from trainfree.seeding import derive_seed, seed_everything, torch_generator
 from trainfree.spaces import get_space
-from trainfree.training.fast import STATE_COLUMNS, TrainConfig, atomic_save, batches, sgd_cosine
+from trainfree.training.fast import (
+    STATE_COLUMNS,
+    TrainConfig,
+    atomic_save,
+    batches,
+    evaluate,
+    logits,
+    sgd_cosine,
+)
 
 CHECKPOINT_FORMAT = 1
 SPLIT_NAMES = ("train", "valid", "test")
 
 
+#: the order of a protocol's fields in a DTB's manifest (``Protocol.as_dict``)
+_PROTOCOL_ORDER = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "grad_clip", "augment", "drop_path_prob",
+                   "seed", "valid_size", "max_train", "max_test", "eval_batch_size", "checkpoint_epochs")
+
+
 @dataclass(frozen=True)
-class Protocol:
-    """[choice] The one training protocol of a DTB (units: epochs, images, learning-rate units)."""
+class Protocol(TrainConfig):
+    """[choice] The one training protocol of a DTB: the SGD protocol (:class:`TrainConfig`, with
+    a DTB's defaults) plus clipping, augmentation, drop-path, seed, held-out split and
+    checkpoints (units: epochs, images, learning-rate units)."""
 
     epochs: int = 50
     batch_size: int = 96
@@ -63,9 +78,6 @@ class Protocol:
     drop_path_prob: float = 0.0       # final drop-path rate, for networks with ``drop_path_prob``
     seed: int = 0                     # data order, augmentation and (with the arch id) init
     valid_size: int = 5000            # images held out of the training set as ``valid``
-    max_train: int | None = None      # first N remaining training images only (None: all)
-    max_test: int | None = None       # first N test images only (None: all)
-    eval_batch_size: int = 256
     checkpoint_epochs: tuple[int, ...] = field(default=(0, 1, 2, 5, 10, 20, 50))
 
     def __post_init__(self) -> None:
@@ -75,27 +87,14 @@ class Protocol:
         if 0 not in self.checkpoint_epochs:
             raise TrainfreeError("dtb.checkpoint_epochs must include 0 (the untrained network)")
 
-    def sgd(self) -> TrainConfig:
-        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                           momentum=self.momentum, weight_decay=self.weight_decay,
-                           eval_batch_size=self.eval_batch_size)
-
     def as_dict(self) -> dict:
         d = asdict(self)
         d["checkpoint_epochs"] = sorted(set(self.checkpoint_epochs))
-        return d
+        return {k: d[k] for k in _PROTOCOL_ORDER}
 
     def digest(self) -> str:
         """SHA-256 (hex, 16 chars) of the protocol; a resume file of another protocol is ignored."""
         return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
-
-    @classmethod
-    def from_config(cls, d: dict) -> Protocol:
-        keys = {f for f in cls.__dataclass_fields__}
-        kw = {k: v for k, v in d.items() if k in keys}
-        if "checkpoint_epochs" in kw:
-            kw["checkpoint_epochs"] = tuple(sorted(set(int(e) for e in kw["checkpoint_epochs"])))
-        return cls(**kw)
 
 
 @dataclass
@@ -182,25 +181,6 @@ def augment(x01: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.Tens
     return torch.where(flip[:, None, None, None], out.flip(3), out)
 
 
-def _logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    out = model(x)
-    return out[0] if isinstance(out, tuple) else out  # networks with an auxiliary head
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy in percent) in eval mode; the mode is restored."""
-    was = model.training
-    model.eval()
-    loss, correct = 0.0, 0
-    for i in range(0, len(x), batch_size):
-        out = _logits(model, x[i:i + batch_size])
-        loss += nn.functional.cross_entropy(out, y[i:i + batch_size], reduction="sum").item()
-        correct += (out.argmax(1) == y[i:i + batch_size]).sum().item()
-    model.train(was)
-    return loss / len(x), 100.0 * correct / len(x)
-
-
 def build(space: str, spec: str, model_kwargs: dict, classes: int, init_seed: int | None = None) -> nn.Module:
     """The space's network for ``spec``; with ``init_seed`` its weights are drawn from that seed."""
     sp = get_space(space)
@@ -277,7 +257,6 @@ def train_job(arch_id: str, spec: str, space: str, model_kwargs: dict, data: DTB
     """
     ckdir, work = Path(checkpoint_dir), Path(work_dir)
     resume_path = work / "resume.pt"
-    sgd = protocol.sgd()
     steps = len(data.y_train) // protocol.batch_size
     if steps == 0:
         raise TrainfreeError(f"{len(data.y_train)} training images make no batch of {protocol.batch_size}; "
@@ -285,7 +264,7 @@ def train_job(arch_id: str, spec: str, space: str, model_kwargs: dict, data: DTB
     model = build(space, spec, model_kwargs, data.num_classes, derive_seed(arch_id, protocol.seed, "init"))
     info = {"arch_id": arch_id, "spec": spec, **cost(model, tuple(data.x_test.shape[1:]))}
     model = model.to(device)
-    opt, sched = sgd_cosine(model, sgd, protocol.epochs * steps)
+    opt, sched = sgd_cosine(model, protocol, protocol.epochs * steps)
     rows: list[tuple] = []
     elapsed, start, resumed_from = 0.0, 1, None
     state = load_state(resume_path, f"delete {resume_path} to train the arch from epoch 0") \
@@ -336,7 +315,7 @@ def train_job(arch_id: str, spec: str, space: str, model_kwargs: dict, data: DTB
                 x = augment(x, gen)
             x, y = data.normalise(x), data.y_train[idx]
             opt.zero_grad(set_to_none=True)
-            out = _logits(model, x)
+            out = logits(model, x)
             loss = nn.functional.cross_entropy(out, y)
             loss.backward()
             if protocol.grad_clip:

@@ -22,18 +22,12 @@ import pandas as pd
 from torch import nn
 
 from trainfree.errors import TrainfreeError
+from trainfree.io import write_text
 from trainfree.training.dtb import build, checkpoint_name, file_sha256, load_state
 
 DTB_VERSION = "1.0"
 MANIFEST = "manifest.json"
 MANIFEST_MAX_BYTES = 64 << 20  # a manifest of 10^5 checkpoints is ~20 MB
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def arch_dir(index: int) -> str:
@@ -61,9 +55,9 @@ def assemble(folder: str | Path, space: str, model_kwargs: dict, protocol: dict,
             files.append(rel)
     order = {"train": 0, "valid": 1, "test": 2}
     states = states.assign(_o=states.split.map(order)).sort_values(["arch_id", "epoch", "_o"]).drop(columns="_o")
-    _atomic_text(root / "states.csv", states.to_csv(index=False))
-    _atomic_text(root / "archs.csv", archs.to_csv(index=False))
-    _atomic_text(root / "DATASHEET.md", datasheet)
+    write_text(root / "states.csv", states.to_csv(index=False))
+    write_text(root / "archs.csv", archs.to_csv(index=False))
+    write_text(root / "DATASHEET.md", datasheet)
     files = ["states.csv", "archs.csv", "DATASHEET.md", *files]
     manifest = {
         "name": "DTB (training states of sampled architectures)", "version": version, "space": space,
@@ -73,7 +67,7 @@ def assemble(folder: str | Path, space: str, model_kwargs: dict, protocol: dict,
         "archs": archs[["arch_index", "arch_id", "spec", "params_m", "flops_m", "checkpoint_dir"]].to_dict("records"),
         "files": {f: {"sha256": file_sha256(root / f), "bytes": (root / f).stat().st_size} for f in files},
     }
-    _atomic_text(root / MANIFEST, json.dumps(manifest, indent=1, default=str))
+    write_text(root / MANIFEST, json.dumps(manifest, indent=1, default=str))
     return manifest
 
 

@@ -16,6 +16,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,10 @@ from trainfree.seeding import derive_seed, seed_everything, torch_generator
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """The SGD training protocol (units: epochs, images, learning-rate units): the study's short
+    runs (``training``), fast-training steps (``fast_training``) and, extended by
+    :class:`trainfree.training.dtb.Protocol`, a DTB's and an HNAS observation's runs."""
+
     epochs: int = 3
     batch_size: int = 64
     lr: float = 0.1
@@ -37,6 +42,15 @@ class TrainConfig:
     eval_batch_size: int = 256
     max_train: int | None = None  # use only the first N training images (None: all)
     max_test: int | None = None
+
+    @classmethod
+    def from_config(cls, d: dict) -> Self:
+        """The protocol of a config section: its keys that are fields (others, e.g. a seed that
+        is not part of the protocol, are left out); omitted fields keep their defaults."""
+        kw = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        if "checkpoint_epochs" in kw:
+            kw["checkpoint_epochs"] = tuple(sorted(set(int(e) for e in kw["checkpoint_epochs"])))
+        return cls(**kw)
 
 
 def sgd_cosine(model: nn.Module, cfg: TrainConfig, total_steps: int):
@@ -48,6 +62,12 @@ def sgd_cosine(model: nn.Module, cfg: TrainConfig, total_steps: int):
     return opt, sched
 
 
+def logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The network's class scores for ``x`` (the first output of a network with an auxiliary head)."""
+    out = model(x)
+    return out[0] if isinstance(out, tuple) else out
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256) -> tuple[float, float]:
     """(mean cross-entropy, accuracy in percent) in eval mode; the mode is restored."""
@@ -55,7 +75,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     model.eval()
     loss, correct = 0.0, 0
     for i in range(0, len(x), batch_size):
-        out = model(x[i:i + batch_size])
+        out = logits(model, x[i:i + batch_size])
         loss += nn.functional.cross_entropy(out, y[i:i + batch_size], reduction="sum").item()
         correct += (out.argmax(1) == y[i:i + batch_size]).sum().item()
     model.train(was)
