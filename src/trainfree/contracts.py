@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 GT_COLUMNS = ["space", "arch_id", "bench_index", "dataset", "split", "epochs", "seed", "field",
@@ -60,3 +61,13 @@ def finite_pairs(*columns: pd.Series) -> tuple[pd.DataFrame, int]:
 
 
 __all__ = ["GT_COLUMNS", "SAMPLE_COLUMNS", "SCORE_COLUMNS", "STATE_COLUMNS", "finite_pairs", "wide_scores"]
+
+
+def draw(size: int, n: int, seed: int) -> np.ndarray:
+    """Positions of ``n`` of ``size`` rows drawn uniformly without replacement with ``seed``, in
+    draw order: the one seeded draw of rows (the scoring batch's images, a sample from a
+    ground-truth pool, the Suite-Zero rows). Archs of a search space come from the space's
+    own ``sample(n, seed)``."""
+    import numpy as np
+
+    return np.random.default_rng(seed).choice(size, size=n, replace=False)

@@ -31,6 +31,7 @@ import pandas as pd
 
 from trainfree.analysis.correlation import finite_pairs, rank_correlation
 from trainfree.closure import code_hash
+from trainfree.contracts import draw
 from trainfree.errors import TrainfreeError
 from trainfree.io import benchdata_root, write_csv, write_text
 from trainfree.metrics.engine import wide_scores
@@ -172,7 +173,7 @@ def sample_rows(published: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
         raise TrainfreeError(f"sample size must be >= 1, got {n}")
     if n >= len(published):
         return published.sort_index(kind="stable")
-    idx = np.random.default_rng(seed).choice(len(published), n, replace=False)
+    idx = draw(len(published), n, seed)
     return published.iloc[np.sort(idx)].sort_index(kind="stable")
 
 
@@ -180,7 +181,7 @@ def sample_archs(published: pd.DataFrame, n: int, seed: int) -> list[str]:
     """``n`` distinct arch ids of ``published`` drawn with ``seed`` (sorted for stable order)."""
     if not 0 < n <= len(published):
         raise TrainfreeError(f"sample size must be in 1..{len(published)}, got {n}")
-    idx = np.random.default_rng(seed).choice(len(published), n, replace=False)
+    idx = draw(len(published), n, seed)
     return sorted(published.index[idx])
 
 
@@ -195,14 +196,12 @@ def score_sample(archs: list[str], *, seed: int, images: str | os.PathLike, batc
     ``scoring_batch('cifar10', batch_size, seed, root=images)``; each network is
     initialised with a seed derived from (arch id, ``seed``).
     """
-    from trainfree.data import scoring_batch
-    from trainfree.metrics import score_archs
+    from trainfree.metrics import score_on_dataset
 
     names = list(metrics) if metrics else list(COLUMN_MAP.values()) + list(EXTRA_METRICS)
-    batch = scoring_batch("cifar10", batch_size, seed, root=images)
     kw = published_source(space).model if model_kwargs is None else model_kwargs
-    return score_archs(space, archs, names, batch, dataset="cifar10", seed=seed,
-                       model_kwargs=kw, device=device, progress=progress)
+    return score_on_dataset(space, archs, names, dataset="cifar10", root=images, batch_size=batch_size, seed=seed,
+                            model_kwargs=kw, device=device, progress=progress)
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:

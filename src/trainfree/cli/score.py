@@ -19,27 +19,19 @@ from trainfree.cli.args import (
 def _score(args: argparse.Namespace) -> int:
     import torch
 
-    from trainfree.data import load_dataset, num_classes, scoring_batch
-    from trainfree.metrics import resolve, score_archs
+    from trainfree.metrics import resolve, score_on_dataset
     from trainfree.spaces import get_space
 
     sp = get_space(args.space)
     archs = [sp.canonical(a) for a in args.arch]
     kw = model_kwargs(sp, args)
     metrics = resolve(args.metrics)
-    batch = None
-    classes = num_classes(args.dataset) or 10
-    if any(m.needs_data for m in metrics):
-        batch = scoring_batch(args.dataset, args.batch_size, args.seed, root=args.data_root,
-                              cache_dir=args.cache_dir)
-        if num_classes(args.dataset) is None:
-            classes = load_dataset(args.dataset, args.data_root).num_classes
     if args.threads:
         torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    df = score_archs(args.space, archs, [m.name for m in metrics], batch, dataset=args.dataset,
-                     seed=args.seed, model_kwargs={**kw, "num_classes": classes},
-                     device=args.device, progress=False)
+    df = score_on_dataset(args.space, archs, [m.name for m in metrics], dataset=args.dataset, root=args.data_root,
+                          batch_size=args.batch_size, seed=args.seed, model_kwargs=kw, device=args.device,
+                          cache_dir=args.cache_dir, progress=False)
     first = ["arch_id", "metric", "value", "seconds"]
     df = df[first + [c for c in df.columns if c not in first]]
     if args.format == "json":

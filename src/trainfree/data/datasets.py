@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from trainfree.contracts import draw
 from trainfree.data.npz import load_batch, load_npz
 from trainfree.data.safe_pickle import load_pickle
 from trainfree.errors import TrainfreeError
@@ -478,7 +479,7 @@ def scoring_batch(
     ds = load_dataset(name, root)
     if batch_size > len(ds.y_train):
         raise TrainfreeError(f"batch size {batch_size} exceeds the {len(ds.y_train)} training images of {name}")
-    idx = np.sort(np.random.default_rng(seed).choice(len(ds.y_train), batch_size, replace=False))
+    idx = np.sort(draw(len(ds.y_train), batch_size, seed))
     x = normalise(ds.x_train[idx], name)
     y = torch.from_numpy(ds.y_train[idx].astype(np.int64))
     if cache is not None:

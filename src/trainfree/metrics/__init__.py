@@ -1,6 +1,12 @@
 """Metric registry, metric families and the scoring engine."""
 
-from trainfree.metrics.engine import SCORE_COLUMNS, ScoringContext, score_archs, score_network
+from trainfree.metrics.engine import (
+    SCORE_COLUMNS,
+    ScoringContext,
+    score_archs,
+    score_network,
+    score_on_dataset,
+)
 from trainfree.metrics.registry import (
     METRICS,
     Metric,
@@ -12,5 +18,5 @@ from trainfree.metrics.registry import (
 
 __all__ = [
     "METRICS", "SCORE_COLUMNS", "Metric", "ScoringContext", "get_metric", "list_metrics", "register_metric",
-    "resolve", "score_archs", "score_network",
+    "resolve", "score_archs", "score_network", "score_on_dataset",
 ]

@@ -147,3 +147,39 @@ def score_archs(
             rows.append((space, arch, name, value, sec, dataset, 0 if x is None else len(x), seed,
                          fast_steps, str(device), train_sec))
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+
+
+def score_on_dataset(
+    space: str,
+    archs: Iterable[str],
+    metrics: str | Sequence[str],
+    *,
+    dataset: str,
+    root: str | None = None,
+    batch_size: int,
+    seed: int = 1,
+    model_kwargs: dict | None = None,
+    device: str = "cpu",
+    cache_dir: str | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """:func:`score_archs` on the fixed scoring batch of ``dataset``, with networks of the
+    dataset's class count: what ``trainfree score``, the search pool and the Suite-Zero
+    validation run (the workflow's scoring shards read the same batch from its file instead).
+
+    The batch is ``trainfree.data.scoring_batch(dataset, batch_size, seed, root=root)``,
+    built only when a metric needs data; ``seed`` also seeds every network's initialisation
+    (with its arch id). ``model_kwargs``: the space's build options (``num_classes`` is set here).
+    """
+    from trainfree.data import load_dataset, num_classes, scoring_batch
+
+    ms = resolve(list(metrics) if not isinstance(metrics, str) else metrics)
+    batch = None
+    classes = num_classes(dataset) or 10
+    if any(m.needs_data for m in ms):
+        batch = scoring_batch(dataset, batch_size, seed, root=root, cache_dir=cache_dir)
+        if num_classes(dataset) is None:
+            classes = load_dataset(dataset, root).num_classes
+    return score_archs(space, archs, [m.name for m in ms], batch, dataset=dataset, seed=seed,
+                       model_kwargs={**(model_kwargs or {}), "num_classes": classes}, device=device,
+                       progress=progress)

@@ -7,11 +7,10 @@ The sample table (``SAMPLE_COLUMNS``) has one row per arch: ``space``, ``arch_id
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from trainfree.benchmarks import load_ground_truth
-from trainfree.contracts import SAMPLE_COLUMNS
+from trainfree.contracts import SAMPLE_COLUMNS, draw
 from trainfree.errors import TrainfreeError
 from trainfree.io import write_parquet
 from trainfree.spaces import get_space
@@ -32,8 +31,7 @@ def _draw(pool: list[str], n: int, seed: int) -> list[str]:
     """``n`` items of ``pool`` drawn uniformly without replacement (all of it when n >= len)."""
     if n >= len(pool):
         return list(pool)
-    idx = np.random.default_rng(seed).choice(len(pool), size=n, replace=False)
-    return [pool[i] for i in idx]
+    return [pool[i] for i in draw(len(pool), n, seed)]
 
 
 def sample(cfg: dict, out: str) -> pd.DataFrame:

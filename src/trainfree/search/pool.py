@@ -20,19 +20,16 @@ import numpy as np
 import pandas as pd
 
 from trainfree.errors import TrainfreeError
+from trainfree.io import write_csv, write_parquet
 
 
 def _atomic_frame(df: pd.DataFrame, out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    """Write ``df`` to ``out`` (CSV or Parquet, by its suffix) atomically (:mod:`trainfree.io`)."""
     if out.suffix == ".csv":
-        df.to_csv(tmp, index=False)
-    elif out.suffix in (".parquet", ".pq"):
-        df.to_parquet(tmp, index=False)
-    else:
-        raise TrainfreeError(f"output {str(out)!r}: use a .parquet or .csv file name")
-    os.replace(tmp, out)
-    return out
+        return write_csv(df, out)
+    if out.suffix in (".parquet", ".pq"):
+        return write_parquet(df, out)
+    raise TrainfreeError(f"output {str(out)!r}: use a .parquet or .csv file name")
 
 
 def read_scores(path: str | os.PathLike) -> pd.DataFrame:
@@ -105,22 +102,14 @@ def score_shard(space: str, n: int, seed: int, shard: int, shard_size: int, metr
                 score_seed: int = 1, model_kwargs: dict | None = None, device: str = "cpu",
                 cache_dir: str | None = None) -> Path:
     """Score archs ``shard*shard_size`` … of the pool (tidy ``SCORE_COLUMNS``) into ``out`` atomically."""
-    from trainfree.data import load_dataset, num_classes, scoring_batch
-    from trainfree.metrics import resolve, score_archs
+    from trainfree.metrics import score_on_dataset
 
     archs = pool_archs(space, n, seed)[shard * shard_size:(shard + 1) * shard_size]
     if not archs:
         raise TrainfreeError(f"shard {shard} is past the end of a pool of {n} archs ({shard_size} per shard)")
-    ms = resolve(list(metrics))
-    batch = None
-    classes = num_classes(dataset) or 10
-    if any(m.needs_data for m in ms):
-        batch = scoring_batch(dataset, batch_size, score_seed, root=root, cache_dir=cache_dir)
-        if num_classes(dataset) is None:
-            classes = load_dataset(dataset, root).num_classes
     t0 = time.perf_counter()
-    df = score_archs(space, archs, [m.name for m in ms], batch, dataset=dataset, seed=score_seed,
-                     model_kwargs={**(model_kwargs or {}), "num_classes": classes}, device=device, progress=True)
+    df = score_on_dataset(space, archs, list(metrics), dataset=dataset, root=root, batch_size=batch_size,
+                          seed=score_seed, model_kwargs=model_kwargs, device=device, cache_dir=cache_dir)
     df["shard_seconds"] = time.perf_counter() - t0
     return _atomic_frame(df, Path(out))
 
