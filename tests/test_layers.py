@@ -12,7 +12,7 @@ from its own layer and from the layers below.
   may load only the ground floor), the bundled-data paths, JSON input, seeding, the import
   closure, the data contracts (``contracts``: the tidy tables' columns and the pure
   table helpers every layer shares) and the plug-in ``registry`` (metrics, spaces, readers and
-  assets all use its ``Registry``); ``io`` (atomic writers, over ``benchdata``).
+  assets all use its ``Registry``), the process's ``memory`` (RSS, heap trimming); ``io`` (atomic writers, over ``benchdata``).
 - ``spaces``, ``data`` and ``render`` (tables and figures of numbers they are given; the
   analysis, training and search stages write through it);
 - ``benchmarks`` (readers: over spaces and data); ``metrics``; ``analysis``; ``training``
@@ -29,7 +29,7 @@ from trainfree.closure import NAME, PACKAGE, imports, module_name
 #: components, lowest layer first; imports go to the same layer or down
 LAYERS: list[tuple[str, ...]] = [
     ("errors",),
-    (NAME, "benchdata", "json_input", "seeding", "closure", "contracts", "registry"),
+    (NAME, "benchdata", "json_input", "seeding", "closure", "contracts", "registry", "memory"),
     ("io",),
     ("spaces", "data", "render"),
     ("benchmarks",),

@@ -77,3 +77,27 @@ def test_rss_bench_runs_and_writes_its_table(tmp_path, capsys, one_thread):
     assert [r["archs"] for r in rows] == [1, 2, 3]
     assert all(r["rss_mib"] > 0 for r in rows)
     assert "RSS growth" in capsys.readouterr().out
+
+
+def test_heap_guard_trims_only_past_its_limit(monkeypatch):
+    import trainfree.memory as memory
+
+    rss = iter([100.0, 300.0, 357.0, 120.0, 370.0, 380.0, 110.0])
+    trims = []
+    monkeypatch.setattr(memory, "rss_mib", lambda: next(rss))
+    monkeypatch.setattr(memory, "malloc_trim", lambda: trims.append(1) or True)
+    monkeypatch.setattr(memory, "_trim_fn", lambda: object())
+    g = memory.HeapGuard(256.0)
+    assert g.check() is False and g.base == 100.0          # first check sets the level
+    assert g.check() is False                              # +200 MiB: under the limit
+    assert g.check() is True and g.base == 120.0           # +257: trimmed, level re-read
+    assert g.check() is False                              # 370 - 120 = 250
+    assert g.check() is True and g.base == 110.0 and g.trims == 2 and len(trims) == 2
+    assert memory.HeapGuard(0).check() is False            # 0 disables it
+
+
+def test_rss_is_read_and_trim_is_harmless():
+    import trainfree.memory as memory
+
+    assert memory.rss_mib() > 10
+    assert memory.malloc_trim() in (True, False)

@@ -26,31 +26,6 @@ import time
 from pathlib import Path
 
 
-def rss_mib() -> float:
-    """Current resident set size in MiB (VmRSS; ``ru_maxrss`` where /proc is missing)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def malloc_trim() -> bool:
-    """Return freed heap memory to the system (glibc ``malloc_trim(0)``); False elsewhere."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        return bool(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0))
-    except (OSError, AttributeError):
-        return False
-
-
 def live_tensors() -> int:
     """Tensors the garbage collector can see (parameters and buffers included)."""
     import warnings
@@ -70,14 +45,19 @@ def live_tensors() -> int:
 
 
 def run(archs: int, metrics: list[str], *, C: int, N: int, batch_size: int, device: str, seed: int,
-        every: int, threads: int, trim: bool = False, out=sys.stdout) -> list[dict]:
-    """Score ``archs`` archs in this process; one row per ``every`` archs (and one at the start)."""
+        every: int, threads: int, trim: bool = False, heap_limit_mib: float | None = None,
+        out=sys.stdout) -> list[dict]:
+    """Score ``archs`` archs in this process through ``score_archs``, one call per arch (as a
+    scoring shard's loop runs them); one row per ``every`` archs (and one after the first).
+    ``heap_limit_mib``: the scoring engine's heap guard limit (None: the library's default;
+    0: off, so the allocator's untrimmed growth shows)."""
     import torch
 
+    import trainfree.metrics.engine as engine
     from trainfree.data import scoring_batch
     from trainfree.io import benchdata_root
-    from trainfree.metrics import ScoringContext, resolve, score_network
-    from trainfree.seeding import derive_seed, seed_everything
+    from trainfree.memory import malloc_trim, rss_mib
+    from trainfree.metrics import resolve, score_archs
     from trainfree.spaces import get_space
 
     if threads:
@@ -92,6 +72,8 @@ def run(archs: int, metrics: list[str], *, C: int, N: int, batch_size: int, devi
     x, y = x.to(dev), y.to(dev)
     sp = get_space("nb201")
     ms = resolve(metrics)
+    if heap_limit_mib is not None:
+        engine._HEAP.limit_mib = heap_limit_mib
     sample = sp.sample(archs, seed)
     rows: list[dict] = []
     t0 = time.perf_counter()
@@ -99,7 +81,8 @@ def run(archs: int, metrics: list[str], *, C: int, N: int, batch_size: int, devi
     def report(done: int) -> None:
         gc.collect()
         row = {"archs": done, "rss_mib": round(rss_mib(), 1), "tensors": live_tensors(),
-               "gc_objects": len(gc.get_objects()), "seconds": round(time.perf_counter() - t0, 1)}
+               "gc_objects": len(gc.get_objects()), "heap_trims": engine._HEAP.trims,
+               "seconds": round(time.perf_counter() - t0, 1)}
         if trim:  # what the process holds once the allocator returns its free pages
             malloc_trim()
             row["rss_trimmed_mib"] = round(rss_mib(), 1)
@@ -109,15 +92,14 @@ def run(archs: int, metrics: list[str], *, C: int, N: int, batch_size: int, devi
         print("  ".join(f"{k}={v}" for k, v in row.items()), file=out, flush=True)
 
     print(f"nb201 C={C} N={N}, {dataset} batch {batch_size}, {len(ms)} metrics "
-          f"({','.join(m.name for m in ms)}) on {device}, {torch.get_num_threads()} threads, pid {os.getpid()}",
+          f"({','.join(m.name for m in ms)}) on {device}, {torch.get_num_threads()} threads, "
+          f"heap guard {engine._HEAP.limit_mib:g} MiB, pid {os.getpid()}",
           file=out, flush=True)
     for i, arch in enumerate(sample):
         if i == 1:  # after one arch: lazily built kernels, caches and allocator pools are in place
             report(1)
-        seed_everything(derive_seed(sp.canonical(arch), seed))
-        model = sp.build_model(arch, C=C, N=N).to(dev)
-        score_network(ScoringContext(model, x, y, dev), ms)
-        del model
+        score_archs("nb201", [arch], [m.name for m in ms], (x, y), dataset=dataset, seed=seed,
+                    model_kwargs={"C": C, "N": N}, device=device, progress=False)
         if (i + 1) % every == 0 or i + 1 == len(sample):
             report(i + 1)
     return rows
@@ -139,12 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trim", action="store_true",
                     help="at each report also give free heap pages back (glibc malloc_trim) and print the "
                          "RSS after it: growth that trimming removes is the allocator's, not kept objects")
+    ap.add_argument("--heap-limit-mib", type=float, default=None,
+                    help="the scoring engine's heap guard: trim when RSS grows this much (default: the "
+                         "library's; 0: off)")
     ap.add_argument("--json", default=None, help="also write the rows here")
     ap.add_argument("--max-growth-mib", type=float, default=0.0,
                     help="exit 1 when RSS grows more than this from the first to the last report (0: off)")
     a = ap.parse_args(argv)
     rows = run(a.archs, [m for m in a.metrics.split(",") if m], C=a.C, N=a.N, batch_size=a.batch_size,
-               device=a.device, seed=a.seed, every=a.every, threads=a.threads, trim=a.trim)
+               device=a.device, seed=a.seed, every=a.every, threads=a.threads, trim=a.trim,
+               heap_limit_mib=a.heap_limit_mib)
     growth = rows[-1]["rss_mib"] - rows[0]["rss_mib"]
     print(f"RSS growth from arch {rows[0]['archs']} to arch {rows[-1]['archs']}: {growth:+.1f} MiB")
     if a.json:

@@ -21,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from trainfree.contracts import SCORE_COLUMNS, wide_scores  # noqa: F401  (wide_scores: part of this module's API)
+from trainfree.memory import HeapGuard
 from trainfree.metrics.registry import Metric, resolve
 from trainfree.seeding import derive_seed, seed_everything
 
@@ -94,6 +95,10 @@ def _score_network_cuda(ctx: ScoringContext, metrics: Sequence[Metric]) -> dict[
             for m, v, (s, e) in zip(metrics, values, marks)}
 
 
+#: one per process: the resident set stays within 256 MiB of what the process holds after a trim
+_HEAP = HeapGuard(256.0)
+
+
 def score_archs(
     space: str,
     archs: Iterable[str],
@@ -131,6 +136,7 @@ def score_archs(
         x, y = x.to(device), (None if y is None else y.to(device))
     rows = []
     archs = list(archs)
+    heap = _HEAP
     for arch in tqdm(archs, desc=f"score {space}", disable=not progress, mininterval=5):
         arch = sp.canonical(arch)
         seed_everything(derive_seed(arch, seed))
@@ -146,6 +152,8 @@ def score_archs(
         for name, (value, sec) in score_network(ctx, ms).items():
             rows.append((space, arch, name, value, sec, dataset, 0 if x is None else len(x), seed,
                          fast_steps, str(device), train_sec))
+        del ctx, model
+        heap.check()  # freed activations stay resident in glibc's heap until trimmed
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 

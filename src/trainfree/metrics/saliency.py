@@ -48,7 +48,7 @@ def _channel_fisher(ctx) -> list[tuple[nn.Module, float]]:
     ce = _ce(ctx)
     out = []
     for (m, _o), a, g in zip(_forward(ctx).calls, ce.acts, ce.act_grads):
-        prod = a.double() * g.double()
+        prod = a.double().mul_(g)  # = a.double() * g.double(): g is widened exactly
         per = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
         out.append((m, float((0.5 * per.pow(2).mean(0)).sum())))
     return out
