@@ -31,6 +31,7 @@ def protocol_of(cfg: dict) -> Protocol:
 
 
 def data_of(cfg: dict, protocol: Protocol):
+    """The DTB's tensors of the study's dataset (``cfg["data"]``) under ``protocol``."""
     return load_data(cfg["data"]["dataset"], cfg["data"].get("root"), protocol)
 
 
@@ -46,7 +47,7 @@ def dtb_sample(cfg: dict, out_csv: str) -> pd.DataFrame:
 
 
 def dtb_train(cfg: dict, sample_csv: str, index: int, dtb_dir: str, work_root: str, out_states: str,
-                out_info: str, device: str = "cpu") -> pd.DataFrame:
+              out_info: str, device: str = "cpu") -> pd.DataFrame:
     """Train the arch at ``index`` of the sample (resumable) -> its states (parquet) and info (JSON).
 
     Checkpoints go to ``dtb_dir/checkpoints/arch_NNNN/``; the resume file to
@@ -71,7 +72,7 @@ def dtb_train(cfg: dict, sample_csv: str, index: int, dtb_dir: str, work_root: s
 
 
 def dtb_assemble(cfg: dict, sample_csv: str, states_paths: list[str], info_paths: list[str],
-                   dtb_dir: str) -> dict:
+                 dtb_dir: str) -> dict:
     """Gather the per-arch outputs into the DTB folder: tables, datasheet, manifest."""
     protocol = protocol_of(cfg)
     data = data_of(cfg, protocol)
@@ -152,7 +153,7 @@ Load with `trainfree.dtb.open(path)`; `.checkpoint(arch_id, epoch)` returns the 
 
 
 def dtb_score_shard(cfg: dict, dtb_dir: str, batch_path: str, shard: int, n_shards: int, out: str,
-                device: str = "cpu") -> pd.DataFrame:
+                    device: str = "cpu") -> pd.DataFrame:
     """Score one shard of the DTB's archs at every checkpoint epoch and after k fast steps."""
     import torch
 
