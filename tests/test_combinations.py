@@ -283,8 +283,13 @@ def test_user_combination_in_a_tiny_study(tmp_path):
     assert "wot_per_param(power=0.5)" in md
 
 
-def test_shipped_configs_name_no_combination():
-    """No shipped study changes: every config in config/ leaves analysis.combinations empty."""
+def test_schema_default_is_empty_and_shipped_combinations_check():
+    """No study changes unless it asks: the schema's default is no combination; a shipped config
+    that names combinations names only scored metrics and valid parameters."""
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    assert schema["properties"]["analysis"]["properties"]["combinations"]["default"] == []
     for path in sorted((ROOT / "config").rglob("*.yaml")):
         cfg = yaml.safe_load(path.read_text()) or {}
-        assert not (cfg.get("analysis") or {}).get("combinations"), path
+        specs = (cfg.get("analysis") or {}).get("combinations") or []
+        if specs:
+            check_combinations(specs, cfg["scoring"]["metrics"])
