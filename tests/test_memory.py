@@ -101,3 +101,12 @@ def test_rss_is_read_and_trim_is_harmless():
 
     assert memory.rss_mib() > 10
     assert memory.malloc_trim() in (True, False)
+
+
+def test_profile_tool_prints_operators_and_functions(capsys):
+    spec = importlib.util.spec_from_file_location("profile_scoring", ROOT / "tools" / "profile_scoring.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(["--archs", "1", "--batch-size", "8", "--threads", "1", "--top", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "naswot, batch 8" in out and "aten::" in out and "score_archs" in out
