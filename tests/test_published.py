@@ -46,3 +46,31 @@ def test_signed_magnitude_and_other_spaces():
     row = published_beside(corr, "nb201").iloc[0]
     assert row.ours_same_statistic == pytest.approx(0.45) and row.spearman == -0.45
     assert math.isnan(published_beside(corr, "nb101").iloc[0].ours_same_statistic or math.nan)
+
+
+def test_which_studies_get_the_table():
+    from trainfree.analysis.published import has_published_beside
+
+    assert not has_published_beside("nb201", ["naswot", "distinguishing_ability", "activation_units"], [])
+    assert has_published_beside("nb201", ["naswot", "synflow"], [])
+    assert has_published_beside("nb201", ["az_expressivity"], ["az_nas"])
+    assert not has_published_beside("nb101", ["synflow"], [])
+
+
+def test_stage_writes_the_table(tmp_path):
+    from trainfree.pipeline.analysis import published_beside as stage
+
+    corr = _corr([("snip", "ImageNet16-120 test acc @200ep (seed mean)", 20, 0, 0.4, 0.2, 0.6, 0.55, 0.3, 0.7)])
+    corr.to_csv(tmp_path / "correlations.csv", index=False)
+    t = stage({"study": "s", "space": "nb201"}, str(tmp_path / "correlations.csv"), str(tmp_path / "pb.csv"))
+    back = pd.read_csv(tmp_path / "pb.csv")
+    assert back.published_value.tolist() == [0.578] and t.ours_same_statistic.tolist() == [0.55]
+    assert (tmp_path / "pb.md").read_text().count("snip") >= 1
+
+
+def test_the_proxies_study_plans_the_table(tmp_path):
+    from conftest import ROOT, run_snakemake
+
+    r = run_snakemake(tmp_path, ROOT / "config" / "nb201_proxies.yaml", "-n", "--cores", "1", timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "rule published_beside:" in r.stdout + r.stderr

@@ -1,6 +1,7 @@
 # Correlations (signed, bootstrap CIs), the DAS ablation, the fast-training table and NASWOT's
 # published numbers beside ours (built when `outputs` lists study).
-from trainfree.analysis.published import has_published
+from trainfree.analysis.combine import label as combination_label
+from trainfree.analysis.published import has_published, has_published_beside
 
 DAS_METRICS = {"naswot", "distinguishing_ability", "activation_units"} <= set(config["scoring"]["metrics"])
 # what `rule all` builds of this file (gathered in report.smk)
@@ -10,6 +11,10 @@ ANALYSIS_TARGETS = (
     + ([f"{R}/tables/fast_training.csv"] if len(FAST_STEPS) > 1 else [])
     + ([f"{R}/tables/paper_vs_ours.csv"]
        if not TRAINING and has_published(config["space"]) and "naswot" in config["scoring"]["metrics"] else [])
+    + ([f"{R}/tables/published_beside.csv"]
+       if not TRAINING and has_published_beside(
+           config["space"], config["scoring"]["metrics"],
+           [combination_label(c) for c in config["analysis"].get("combinations", [])]) else [])
     if "study" in config["outputs"] else []
 )
 
@@ -94,3 +99,24 @@ rule paper_vs_ours:
         code=script_code("paper_vs_ours.py"),
     script:
         "../scripts/paper_vs_ours.py"
+
+
+rule published_beside:
+    input:
+        f"{R}/tables/correlations.csv",
+    output:
+        report(
+            multiext(f"{R}/tables/published_beside", ".csv", ".md", ".tex"),
+            caption="../report/published_beside.rst",
+            category="Tables",
+        ),
+    conda:
+        "../envs/trainfree.yaml"
+    log:
+        f"{R}/logs/published_beside.log",
+    params:
+        cfg=cfg_view("study", "space"),
+        code=script_code("published_beside.py"),
+    localrule: True
+    script:
+        "../scripts/published_beside.py"

@@ -10,7 +10,8 @@ REPORT_TARGETS = [f"{R}/provenance.json", f"{R}/summary.md"] if FINAL_OUTPUTS el
 ALL_TARGETS = FINAL_OUTPUTS + REPORT_TARGETS
 #: name -> CSV of the final tables the summary quotes (those this study makes)
 SUMMARY_TABLES = {k: f"{R}/tables/{n}.csv" for k, n in {
-    **{n: n for n in ("correlations", "das_ablation", "fast_training", "paper_vs_ours", "suitezero_validation",
+    **{n: n for n in ("correlations", "das_ablation", "fast_training", "paper_vs_ours", "published_beside",
+                      "suitezero_validation",
                       "unification_accuracy", "search_best_of_n", "search_hnas")},
     "dtb_fast_training": "dtb/fast_training", "dtb_das_ablation": "dtb/das_ablation",
 }.items() if f"{R}/tables/{n}.csv" in FINAL_OUTPUTS}

@@ -117,6 +117,14 @@ PUBLISHED_NB201: dict[tuple[str, str, str], tuple[str, float, str, str, str]] = 
                                        "published script covers DARTS only); size-regulariser μ, σ not published"),
 }
 
+def has_published_beside(space: str, metrics: list[str], combinations: list[str]) -> bool:
+    """Whether a study of ``space`` scoring ``metrics`` (and the combinations named
+    ``combinations``) gets a published-beside table: NB201 with a published figure for some
+    metric other than the NASWOT family (whose own table is paper-vs-ours)."""
+    names = (set(metrics) | set(combinations)) - {"naswot", "distinguishing_ability", "activation_units"}
+    return space == "nb201" and any(m in names for m, _ds, _split in PUBLISHED_NB201)
+
+
 def published_beside(corr: pd.DataFrame, space: str) -> pd.DataFrame:
     """Our signed Kendall τ and Spearman ρ (95 % CIs) of every metric and combination beside
     the published figure for the same metric and ground truth, where one exists.

@@ -57,6 +57,17 @@ def paper_vs_ours(cfg: dict, corr_csv: str, out_csv: str) -> pd.DataFrame:
     return table
 
 
+def published_beside(cfg: dict, corr_csv: str, out_csv: str) -> pd.DataFrame:
+    """Every metric's and combination's signed Kendall/Spearman (95 % CIs) beside the published
+    figure for the same metric and ground truth, with the field and sample it used."""
+    from trainfree.analysis.published import published_beside as beside
+
+    table = beside(pd.read_csv(corr_csv), space=cfg["space"])
+    write_table(table, out_csv, caption=f"Ours beside the published correlations on {cfg['space'].upper()} "
+                                        f"({cfg['study']})")
+    return table
+
+
 def _delta_vs_k0(wide: pd.DataFrame, base: pd.DataFrame | None, metric: str, k: int, truth: pd.Series,
                  a: dict) -> tuple[float, float, float]:
     """tau(k) - tau(0) of ``metric`` with its paired CI; zeros at k = 0, NaN without a k = 0 score."""

@@ -89,6 +89,14 @@ def _paper_vs_ours(t: pd.DataFrame) -> list[str]:
     return ["Paper vs ours:", "", t.to_string(index=False), ""]
 
 
+def _published_beside(t: pd.DataFrame) -> list[str]:
+    t = t[t.published_value.notna()]
+    return (["Ours beside published correlations (same metric and ground truth):", ""]
+            + [f"- {r.metric}, {r.ground_truth}: ours {r.published_statistic} {_fmt(r.ours_same_statistic)} "
+               f"(n = {r.n}) vs {_fmt(r.published_value)} ({r.publication}; {r.publication_sample})"
+               for r in t.itertuples()] + [""])
+
+
 def _suitezero_validation(t: pd.DataFrame) -> list[str]:
     return (["Ours vs NAS-Bench-Suite-Zero (Spearman ours-published; ours-acc vs published-acc):", ""]
             + [f"- {r.metric}: {_fmt(r.spearman_ours_published)}; {_fmt(r.spearman_ours_acc)} vs "
@@ -146,6 +154,7 @@ SECTIONS: dict[str, Callable[[pd.DataFrame], list[str]]] = {
     "das_ablation": _das_ablation,
     "fast_training": _fast_training,
     "paper_vs_ours": _paper_vs_ours,
+    "published_beside": _published_beside,
     "suitezero_validation": _suitezero_validation,
     "unification_accuracy": _unification_accuracy,
     "search_best_of_n": _search_best_of_n,
