@@ -17,7 +17,6 @@ compared too (they must agree).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import threading
 import time
@@ -30,16 +29,11 @@ import torch
 
 from trainfree.cli.args import model_kwargs
 from trainfree.cli.timing import DEFAULT_SUITE  # the options live there (the CLI loads no torch)
+from trainfree.memory import rss_mib
 
 
 def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:  # not Linux: fall back to the lifetime peak
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return int(rss_mib() * 2**20)
 
 
 class PeakMemory:
