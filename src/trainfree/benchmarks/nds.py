@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trainfree.contracts import draw
 from trainfree.errors import TrainfreeError
 from trainfree.json_input import loads
 from trainfree.spaces import nds as nds_space
@@ -137,7 +138,7 @@ def params_check(space: str, path: str | Path, n: int = 20, seed: int = 0) -> pd
     from trainfree.spaces import get_space
 
     recs = load_records(path, nds_space.file_stem(space))
-    picks = np.random.default_rng(seed).choice(len(recs), size=min(n, len(recs)), replace=False)
+    picks = draw(len(recs), min(n, len(recs)), seed)
     sp = get_space(space)
     classes = 1000 if nds_space.is_imagenet(space) else 10
     rows = []
