@@ -37,6 +37,18 @@ def benchdata(rel: str) -> Path:
     return path(rel)
 
 
+def resolved_config(path: Path) -> dict:
+    """The config file ``path`` as a study sees it: the schema's defaults filled in
+    (workflow/study.smk validates with them) and ``benchdata:`` paths made absolute."""
+    from snakemake.utils import validate
+
+    from trainfree.workflow_config import resolve_bundled_paths
+
+    cfg = yaml.safe_load(Path(path).read_text()) or {}
+    validate(cfg, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"), set_default=True)
+    return resolve_bundled_paths(cfg)
+
+
 def pytest_configure(config):
     """One torch thread per xdist worker: the suite runs two workers on two cores, and
     in-process scoring with two threads each would oversubscribe them."""

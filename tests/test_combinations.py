@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, run_snakemake
+from conftest import ROOT, resolved_config, run_snakemake
 from scipy import stats
 
 from trainfree.analysis import das
@@ -180,7 +180,7 @@ def test_labels_and_directions():
     assert get_combination("das_linear").settings == ("batch_size",)
 
 
-BASE = yaml.safe_load((ROOT / "config" / "digits.yaml").read_text())
+BASE = resolved_config(ROOT / "config" / "digits.yaml")
 
 
 def _cfg(combinations, metrics=None) -> dict:

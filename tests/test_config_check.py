@@ -3,14 +3,13 @@
 import copy
 
 import pytest
-import yaml
-from conftest import ROOT, run_snakemake
+from conftest import ROOT, resolved_config, run_snakemake
 
 from trainfree.cli import main
 from trainfree.config_check import check_config
 from trainfree.errors import TrainfreeError
 
-BASE = yaml.safe_load((ROOT / "config" / "digits.yaml").read_text())
+BASE = resolved_config(ROOT / "config" / "digits.yaml")
 GOOD_TARGET = {"dataset": "cifar10", "split": "test", "epochs": 200, "seed": "mean", "field": "acc"}
 
 
