@@ -88,11 +88,11 @@ def test_heap_guard_trims_only_past_its_limit(monkeypatch):
     monkeypatch.setattr(memory, "malloc_trim", lambda: trims.append(1) or True)
     monkeypatch.setattr(memory, "_trim_fn", lambda: object())
     g = memory.HeapGuard(256.0)
-    assert g.check() is False and g.base == 100.0          # first check sets the level
+    assert g.check() is True and g.base == 100.0           # the first check trims and sets the level
     assert g.check() is False                              # +200 MiB: under the limit
     assert g.check() is True and g.base == 120.0           # +257: trimmed, level re-read
     assert g.check() is False                              # 370 - 120 = 250
-    assert g.check() is True and g.base == 110.0 and g.trims == 2 and len(trims) == 2
+    assert g.check() is True and g.base == 110.0 and g.trims == 3 and len(trims) == 3
     assert memory.HeapGuard(0).check() is False            # 0 disables it
 
 

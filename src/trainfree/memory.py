@@ -52,9 +52,10 @@ def malloc_trim() -> bool:
 class HeapGuard:
     """Trim the heap when the RSS has grown by more than ``limit_mib`` since the last trim.
 
-    ``check()`` after each unit of work reads the RSS (one small /proc read) and trims only
-    when it is ``limit_mib`` above the level measured right after the previous trim (or at
-    the first check). ``limit_mib <= 0`` disables it.
+    ``check()`` after each unit of work reads the RSS (one small /proc read) and trims when
+    it is more than ``limit_mib`` above the level measured right after the previous trim;
+    the first check trims, so the level is what the process holds. ``limit_mib <= 0``
+    disables it.
     """
 
     def __init__(self, limit_mib: float = 256.0):
@@ -66,11 +67,7 @@ class HeapGuard:
         """Trim if the RSS is over the limit; whether a trim happened."""
         if self.limit_mib <= 0 or _trim_fn() is None:
             return False
-        rss = rss_mib()
-        if self.base is None:
-            self.base = rss
-            return False
-        if rss - self.base <= self.limit_mib:
+        if self.base is not None and rss_mib() - self.base <= self.limit_mib:
             return False
         malloc_trim()
         self.trims += 1
