@@ -82,17 +82,17 @@ def test_rss_bench_runs_and_writes_its_table(tmp_path, capsys, one_thread):
 def test_heap_guard_trims_only_past_its_limit(monkeypatch):
     import trainfree.memory as memory
 
-    rss = iter([100.0, 300.0, 357.0, 120.0, 370.0, 380.0, 110.0])
+    rss = iter([1000.0, 1200.0, 1257.0, 1100.0, 1300.0])
     trims = []
     monkeypatch.setattr(memory, "rss_mib", lambda: next(rss))
     monkeypatch.setattr(memory, "malloc_trim", lambda: trims.append(1) or True)
     monkeypatch.setattr(memory, "_trim_fn", lambda: object())
     g = memory.HeapGuard(256.0)
-    assert g.check() is True and g.base == 100.0           # the first check trims and sets the level
-    assert g.check() is False                              # +200 MiB: under the limit
-    assert g.check() is True and g.base == 120.0           # +257: trimmed, level re-read
-    assert g.check() is False                              # 370 - 120 = 250
-    assert g.check() is True and g.base == 110.0 and g.trims == 3 and len(trims) == 3
+    assert g.check() is False and g.level == 1000.0        # the first unit sets the level
+    assert g.check() is False                              # +200 MiB: under the bound
+    assert g.check() is True and g.trims == 1              # +257: trimmed
+    assert g.check() is False and g.level == 1000.0        # the level stays
+    assert g.check() is True and g.trims == 2 and len(trims) == 2
     assert memory.HeapGuard(0).check() is False            # 0 disables it
 
 

@@ -4,9 +4,8 @@ Scoring one NB201 network at benchmark size (C=16, N=5, batch 64) allocates and 
 hundreds of MiB of activations and graphs. glibc keeps freed heap pages resident, so the
 process's RSS climbs over the first hundreds of archs although nothing is kept (the live
 tensors and objects stay constant; ``tests/test_memory.py``). :class:`HeapGuard` watches
-the RSS and calls ``malloc_trim(0)`` whenever it has grown by more than a set amount since
-the last trim, which bounds the RSS at what the process holds plus that amount, at no cost
-while it stays below.
+the RSS and calls ``malloc_trim(0)`` whenever it has grown more than a set amount above its
+level after the first unit of work, which bounds the RSS, at no cost while it stays below.
 """
 
 from __future__ import annotations
@@ -50,26 +49,31 @@ def malloc_trim() -> bool:
 
 
 class HeapGuard:
-    """Trim the heap when the RSS has grown by more than ``limit_mib`` since the last trim.
+    """Trim the heap when the RSS has grown more than ``limit_mib`` above its level after the
+    first unit of work.
 
-    ``check()`` after each unit of work reads the RSS (one small /proc read) and trims when
-    it is more than ``limit_mib`` above the level measured right after the previous trim;
-    the first check trims, so the level is what the process holds. ``limit_mib <= 0``
-    disables it.
+    ``check()`` after each unit of work (one arch) reads the RSS (one small /proc read). The
+    first check records the level: the working set of one unit plus what the allocator keeps
+    of it. Later checks trim only when the RSS is more than ``limit_mib`` above that level,
+    so the RSS stays bounded while trimming (and the page faults that follow it) happens only
+    when the allocator's retained memory has grown. ``limit_mib <= 0`` disables it.
     """
 
     def __init__(self, limit_mib: float = 256.0):
         self.limit_mib = limit_mib
-        self.base: float | None = None
+        self.level: float | None = None
         self.trims = 0
 
     def check(self) -> bool:
-        """Trim if the RSS is over the limit; whether a trim happened."""
+        """Trim if the RSS is over the bound; whether a trim happened."""
         if self.limit_mib <= 0 or _trim_fn() is None:
             return False
-        if self.base is not None and rss_mib() - self.base <= self.limit_mib:
+        rss = rss_mib()
+        if self.level is None:
+            self.level = rss
+            return False
+        if rss - self.level <= self.limit_mib:
             return False
         malloc_trim()
         self.trims += 1
-        self.base = rss_mib()
         return True

@@ -95,7 +95,7 @@ def _score_network_cuda(ctx: ScoringContext, metrics: Sequence[Metric]) -> dict[
             for m, v, (s, e) in zip(metrics, values, marks)}
 
 
-#: one per process: the resident set stays within 256 MiB of what the process holds after a trim
+#: one per process: the resident set stays within 256 MiB of its level after the first arch
 _HEAP = HeapGuard(256.0)
 
 
