@@ -49,6 +49,18 @@ def resolved_config(path: Path) -> dict:
     return resolve_bundled_paths(cfg)
 
 
+@pytest.fixture
+def one_thread():
+    """One torch intra-op thread for the test: tiny networks on a busy CPU mostly wait on each
+    other's threads."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def pytest_configure(config):
     """One torch thread per xdist worker: the suite runs two workers on two cores, and
     in-process scoring with two threads each would oversubscribe them."""

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from conftest import ROOT, resolved_config, run_snakemake
 from scipy import stats
+from test_reliability import TINY as RELIABILITY_TINY
 
 from trainfree.analysis import das
 from trainfree.analysis.combine import (
@@ -230,15 +231,9 @@ def wot_per_param(wide: pd.DataFrame, power: float = 1.0) -> pd.Series:
     return wide["naswot"] / wide["params"] ** power
 '''
 #: the reproducibility study of test_reliability (6 NB201 archs, digits), with combinations
-TINY = {
-    "study": "tiny",
-    "model": {"C": 4, "N": 1},
-    "sample": {"n": 6, "seed": 0},
-    "scoring": {"batch_size": 16, "fast_steps": [2]},
-    "training": {"epochs": 1, "max_train": 128, "max_test": 64},
-    "analysis": {"n_boot": 20, "combinations": [{"name": "wot_per_param", "power": 0.5},
-                                                {"name": "das_rank", "lam": 1.0}]},
-}
+TINY = {**RELIABILITY_TINY, "analysis": {**RELIABILITY_TINY["analysis"],
+                                         "combinations": [{"name": "wot_per_param", "power": 0.5},
+                                                          {"name": "das_rank", "lam": 1.0}]}}
 
 
 @pytest.mark.slow

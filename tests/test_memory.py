@@ -7,7 +7,6 @@ import json
 import weakref
 from pathlib import Path
 
-import pytest
 import torch
 from torch.nn.modules import module as nn_module
 
@@ -40,15 +39,6 @@ def _score(arch: str, x, y) -> tuple[weakref.ref, weakref.ref]:
     for p in model.parameters():
         assert p.grad is None and not getattr(p, "_backward_hooks", None)
     return weakref.ref(model), weakref.ref(ctx)
-
-
-@pytest.fixture
-def one_thread():
-    """One torch thread: on a busy machine several threads of tiny ops mostly wait on each other."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_scoring_leaves_no_hooks_and_frees_the_network(one_thread):

@@ -16,13 +16,8 @@ from trainfree.spaces import nds as nds_space
 NC = 10
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny networks: one intra-op thread is faster than two on a shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+#: tiny networks: one intra-op thread is faster than two on a shared CPU
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 # ----------------------------------------------------------- parameter counts by hand
 # Conv weights have no bias; BN has 2 parameters per channel; Linear has a bias.

@@ -91,12 +91,7 @@ def _first_archs(gt, k: int = 2) -> list[str]:
     return gt.sort_values("bench_index", kind="stable").arch_id.drop_duplicates().head(k).tolist()
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_every_space_has_a_case_and_a_reader():
