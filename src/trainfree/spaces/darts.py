@@ -82,6 +82,7 @@ import torch
 from torch import nn
 
 from trainfree.errors import TrainfreeError
+from trainfree.spaces.pooling import AvgPool2d, MaxPool2d
 
 NAME = "darts"
 OPS: tuple[str, ...] = ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3",
@@ -411,8 +412,8 @@ def make_op(op: str, c: int, stride: int, affine: bool = True, pool_bn: bool = F
     if op == "none":
         return Zero(stride)
     if op in ("max_pool_3x3", "avg_pool_3x3"):
-        pool = (nn.MaxPool2d(3, stride=stride, padding=1) if op == "max_pool_3x3"
-                else nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False))
+        pool = (MaxPool2d(3, stride=stride, padding=1) if op == "max_pool_3x3"
+                else AvgPool2d(3, stride=stride, padding=1, count_include_pad=False))
         return nn.Sequential(pool, nn.BatchNorm2d(c, affine=False)) if pool_bn else pool
     if op == "skip_connect":
         return nn.Identity() if stride == 1 else FactorizedReduce(c, c, affine)
@@ -475,7 +476,7 @@ class AuxiliaryHeadCIFAR(nn.Module):
         super().__init__()
         self.features = nn.Sequential(
             nn.ReLU(inplace=False),
-            nn.AvgPool2d(5, stride=3, padding=0, count_include_pad=False),
+            AvgPool2d(5, stride=3, padding=0, count_include_pad=False),
             nn.Conv2d(c, 128, 1, bias=False),
             nn.BatchNorm2d(128),
             nn.ReLU(inplace=False),

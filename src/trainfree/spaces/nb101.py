@@ -44,6 +44,7 @@ import torch
 from torch import nn
 
 from trainfree.errors import TrainfreeError
+from trainfree.spaces.pooling import MaxPool2d
 
 NAME = "nb101"
 MODEL_DEFAULTS: dict = {"stem_channels": 128, "num_stacks": 3, "num_modules_per_stack": 3}
@@ -335,7 +336,7 @@ class Module101(nn.Module):
             op = ops[t]
             self.ops[str(t)] = (ConvBnRelu(self.ch[t], self.ch[t], 3) if op == CONV3X3 else
                                 ConvBnRelu(self.ch[t], self.ch[t], 1) if op == CONV1X1 else
-                                nn.MaxPool2d(3, stride=1, padding=1))
+                                MaxPool2d(3, stride=1, padding=1))
         if self.matrix[0, self.v - 1]:
             self.proj[str(self.v - 1)] = ConvBnRelu(c_in, c_out, 1)
 
@@ -379,7 +380,7 @@ class NB101Network(nn.Module):
         c_prev = channels = stem_channels
         for stack in range(num_stacks):
             if stack > 0:
-                layers.append(nn.MaxPool2d(2, stride=2))
+                layers.append(MaxPool2d(2, stride=2))
                 channels *= 2
             for _ in range(num_modules_per_stack):
                 if not self.unreachable:

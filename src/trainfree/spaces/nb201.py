@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from trainfree.errors import TrainfreeError
+from trainfree.spaces.pooling import AvgPool2d
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
@@ -127,7 +128,7 @@ def make_op(op: str, c: int) -> nn.Module:
     if op == "nor_conv_3x3":
         return ReLUConvBN(c, c, 3, 1, 1)
     if op == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        return AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
     raise TrainfreeError(f"unknown NB201 op {op!r}; choose one of {OPS}")
 
 
@@ -157,7 +158,7 @@ class ResBlock(nn.Module):
         self.conv_a = ReLUConvBN(c_in, c_out, 3, 2, 1)
         self.conv_b = ReLUConvBN(c_out, c_out, 3, 1, 1)
         self.downsample = nn.Sequential(
-            nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
+            AvgPool2d(kernel_size=2, stride=2, padding=0),
             nn.Conv2d(c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False),
         )
 

@@ -34,6 +34,7 @@ from torch import nn
 from trainfree.errors import TrainfreeError
 from trainfree.spaces import darts
 from trainfree.spaces.darts import Zero
+from trainfree.spaces.pooling import AvgPool2d, MaxPool2d
 
 # ------------------------------------------------------------------------ cell ops
 
@@ -83,8 +84,8 @@ class FactorizedReduce(darts.FactorizedReduce):
 def _pool(kind: str, k: int, stride: int) -> nn.Module:
     p = 0 if k == 2 else k // 2
     if kind == "avg":
-        return nn.AvgPool2d(k, stride=stride, padding=p, count_include_pad=False)
-    return nn.MaxPool2d(k, stride=stride, padding=p)
+        return AvgPool2d(k, stride=stride, padding=p, count_include_pad=False)
+    return MaxPool2d(k, stride=stride, padding=p)
 
 
 CELL_OPS: dict = {
@@ -138,7 +139,7 @@ def _aux_head(c: int, num_classes: int, imagenet: bool) -> nn.Module:
     """The auxiliary classifier of the trained model (built for its parameters, never called)."""
     layers: list[nn.Module] = [
         nn.ReLU(inplace=False),
-        nn.AvgPool2d(5, stride=2 if imagenet else 3, padding=0, count_include_pad=False),
+        AvgPool2d(5, stride=2 if imagenet else 3, padding=0, count_include_pad=False),
         nn.Conv2d(c, 128, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(inplace=False),
         nn.Conv2d(128, 768, 2, bias=False),
     ]
@@ -245,7 +246,7 @@ def _stem(kind: str, w: int) -> nn.Sequential:
         return nn.Sequential(*_conv_bn(3, w, 3, 1), nn.ReLU(inplace=False))
     if kind == "res_stem_in":
         return nn.Sequential(nn.Conv2d(3, w, 7, stride=2, padding=3, bias=False), nn.BatchNorm2d(w),
-                             nn.ReLU(inplace=False), nn.MaxPool2d(3, stride=2, padding=1))
+                             nn.ReLU(inplace=False), MaxPool2d(3, stride=2, padding=1))
     if kind == "simple_stem_in":
         return nn.Sequential(*_conv_bn(3, w, 3, 2), nn.ReLU(inplace=False))
     raise TrainfreeError(f"unknown NDS stem type {kind!r}; choose one of {STEMS}")
