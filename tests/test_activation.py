@@ -226,3 +226,46 @@ def test_kernel_equals_per_call_gram_and_any_thread_count(arch):
         h.remove()
     for threads in (1, 2, 5):
         np.testing.assert_array_equal(relu_kernel(model, x, threads=threads).K, K)
+
+
+@pytest.mark.parametrize("arch", nb201.sample(2, 4))
+def test_channels_last_kernel_equals_plain_gram_of_the_same_forward(arch):
+    """On a channels-last batch the codes are taken in (N, H, W, C) order without a copy;
+    K does not depend on the order of the units, so it equals the plain per-call Gram."""
+    x = _batch(10, 3).contiguous(memory_format=torch.channels_last)
+    torch.manual_seed(0)
+    model = nb201.build_model(arch, C=4, N=1)
+    n, K = len(x), np.zeros((10, 10))
+    visited = set(backward_visited_relus(model, x))
+
+    def hook(m, inp, out):
+        if m in visited:
+            assert inp[0].is_contiguous(memory_format=torch.channels_last)
+            cc = (inp[0].reshape(n, -1) > 0).double()
+            K[:] += (cc @ cc.T + (1 - cc) @ (1 - cc).T).numpy()
+
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.ReLU)]
+    with torch.no_grad():
+        model(x)
+    for h in hs:
+        h.remove()
+    np.testing.assert_array_equal(relu_kernel(model, x).K, K)
+
+
+def test_scores_do_not_depend_on_the_layout_the_batch_comes_in():
+    """score_archs lays the batch out one way (the gradient passes contiguous, the ReLU
+    kernel channels-last), so a freshly drawn batch (a channels-last view of NHWC images)
+    and the same batch read back contiguous from a file score the same, bit for bit."""
+    from trainfree.metrics import score_archs
+
+    nhwc = torch.randn(8, 32, 32, 3, generator=torch.Generator().manual_seed(4))
+    view = nhwc.permute(0, 3, 1, 2)
+    assert not view.is_contiguous()
+    y = torch.arange(8) % 10
+    archs = nb201.sample(2, 9)
+    names = ["naswot", "distinguishing_ability", "grad_norm", "snip", "synflow", "jacob_cov"]
+    kw = {"C": 4, "N": 1}
+    a = score_archs("nb201", archs, names, (view, y), dataset="cifar10", progress=False, model_kwargs=kw)
+    b = score_archs("nb201", archs, names, (view.contiguous(), y), dataset="cifar10", progress=False,
+                    model_kwargs=kw)
+    assert a.value.tolist() == b.value.tolist()

@@ -128,7 +128,7 @@ def per_metric(s: Setup, phase_s: float, metrics=None, batch=None) -> dict:
     metrics = metrics or s.metrics
     x, y = batch or (s.x, s.y)
     for arch in s.warm:
-        score_network(ScoringContext(s.build(arch), x, y, s.dev), metrics)
+        score_network(ScoringContext(s.build(arch), x, y, s.dev, channels_last=True), metrics)
     s.reset_peak()
     metric_s: dict[str, list[float]] = {m.name: [] for m in metrics}
     arch_s: list[float] = []
@@ -137,7 +137,7 @@ def per_metric(s: Setup, phase_s: float, metrics=None, batch=None) -> dict:
     t_start = time.perf_counter()
     for arch in s.archs:
         t0 = time.perf_counter()
-        out = score_network(ScoringContext(s.build(arch), x, y, s.dev), metrics)
+        out = score_network(ScoringContext(s.build(arch), x, y, s.dev, channels_last=True), metrics)
         arch_s.append(time.perf_counter() - t0)
         for name, (v, sec) in out.items():
             metric_s[name].append(sec)
@@ -178,7 +178,7 @@ def in_flight_threads(s: Setup, k: int, phase_s: float) -> dict:
                     if arch is None:
                         return
                     t0 = time.perf_counter()
-                    ctx = ScoringContext(s.build(arch), s.x, s.y, s.dev)
+                    ctx = ScoringContext(s.build(arch), s.x, s.y, s.dev, channels_last=True)
                     ctx.requested = names
                     values = [m.fn(ctx) for m in s.metrics]
                     if stream is not None:

@@ -118,19 +118,20 @@ def run_timing(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, 
     """Measure the suite shared, each metric alone (unshared), and naswot alone on ``archs``
     (any form ``space`` accepts)."""
     from trainfree.metrics import ScoringContext, resolve, score_network
+    from trainfree.metrics.engine import canonical_layout
 
     dev = torch.device(device)
     kw = model_kwargs or {}
     ms = resolve(metrics)
     res = TimingResult()
-    x, y = batch
+    x, y = canonical_layout(batch[0]), batch[1]  # as score_archs lays it out
     for i, arch in enumerate(archs):
         t0 = time.perf_counter()
         model = _build(arch, seed, kw, space)
         res.add("model build", time.perf_counter() - t0, 0)
         with PeakMemory(dev) as pm:
             t0 = time.perf_counter()
-            shared = score_network(ScoringContext(model, x, y, dev), ms)
+            shared = score_network(ScoringContext(model, x, y, dev, channels_last=True), ms)
             total = time.perf_counter() - t0
         res.add(f"suite shared ({len(ms)} metrics)", total, pm.peak)
         del model
@@ -139,7 +140,7 @@ def run_timing(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, 
             model = _build(arch, seed, kw, space)
             with PeakMemory(dev) as pm:
                 t0 = time.perf_counter()
-                alone = score_network(ScoringContext(model, x, y, dev), [m])
+                alone = score_network(ScoringContext(model, x, y, dev, channels_last=True), [m])
                 sec = time.perf_counter() - t0
             del model
             res.add(f"  {m.name} alone", sec, pm.peak)
@@ -151,7 +152,7 @@ def run_timing(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor, 
             model = _build(arch, seed, kw, space)
             with PeakMemory(dev) as pm:
                 t0 = time.perf_counter()
-                score_network(ScoringContext(model, *naswot_batch, dev), resolve(["naswot"]))
+                score_network(ScoringContext(model, *naswot_batch, dev, channels_last=True), resolve(["naswot"]))
                 sec = time.perf_counter() - t0
             res.add(f"naswot alone (batch {len(naswot_batch[0])})", sec, pm.peak)
             del model
@@ -211,15 +212,17 @@ def _score_loop(archs: list[str], metrics: list[str], batch: tuple[torch.Tensor,
                 space: str) -> tuple[list[float], dict[str, list[float]]]:
     """Build and score each arch of ``space`` with the whole suite (one shared context per arch)."""
     from trainfree.metrics import ScoringContext, resolve, score_network
+    from trainfree.metrics.engine import canonical_layout
 
     ms = resolve(metrics)
     dev = torch.device(device)
     x, y = (t.to(dev) for t in batch)  # the batch stays on the device for every arch
+    x = canonical_layout(x)  # as score_archs lays it out
     arch_s: list[float] = []
     metric_s: dict[str, list[float]] = {m.name: [] for m in ms}
     for arch in archs:
         t0 = time.perf_counter()
-        out = score_network(ScoringContext(_build(arch, seed, model_kwargs, space), x, y, dev), ms)
+        out = score_network(ScoringContext(_build(arch, seed, model_kwargs, space), x, y, dev, channels_last=True), ms)
         arch_s.append(time.perf_counter() - t0)
         for name, (_v, sec) in out.items():
             metric_s[name].append(sec)
