@@ -204,18 +204,14 @@ def test_shared_input_counted_per_visited_call_and_inplace_change_repacked():
         np.testing.assert_array_equal(k.K, K_hand)
 
 
-@pytest.mark.parametrize("arch", nb201.sample(2, 3))
-def test_kernel_equals_per_call_gram_and_any_thread_count(arch):
-    """NB201 cells feed one node to several ReLU-conv edges; the kernel built from each
-    distinct tensor once (weighted by its calls) equals the plain per-call float Gram sum."""
-    x = _batch(12, 2)
-    torch.manual_seed(0)
-    model = nb201.build_model(arch, C=4, N=1)
-    n, K = len(x), np.zeros((12, 12))
+def _plain_gram(model: nn.Module, x: torch.Tensor, layout=None) -> np.ndarray:
+    """Σ over visited ReLU calls of C Cᵀ + (1-C)(1-C)ᵀ, each call's codes in NCHW order (float)."""
+    n, K = len(x), np.zeros((len(x), len(x)))
     visited = set(backward_visited_relus(model, x))
 
     def hook(m, inp, out):
         if m in visited:
+            assert layout is None or inp[0].is_contiguous(memory_format=layout)
             cc = (inp[0].reshape(n, -1) > 0).double()
             K[:] += (cc @ cc.T + (1 - cc) @ (1 - cc).T).numpy()
 
@@ -224,6 +220,17 @@ def test_kernel_equals_per_call_gram_and_any_thread_count(arch):
         model(x)
     for h in hs:
         h.remove()
+    return K
+
+
+@pytest.mark.parametrize("arch", nb201.sample(2, 3))
+def test_kernel_equals_per_call_gram_and_any_thread_count(arch):
+    """NB201 cells feed one node to several ReLU-conv edges; the kernel built from each
+    distinct tensor once (weighted by its calls) equals the plain per-call float Gram sum."""
+    x = _batch(12, 2)
+    torch.manual_seed(0)
+    model = nb201.build_model(arch, C=4, N=1)
+    K = _plain_gram(model, x)
     for threads in (1, 2, 5):
         np.testing.assert_array_equal(relu_kernel(model, x, threads=threads).K, K)
 
@@ -235,21 +242,7 @@ def test_channels_last_kernel_equals_plain_gram_of_the_same_forward(arch):
     x = _batch(10, 3).contiguous(memory_format=torch.channels_last)
     torch.manual_seed(0)
     model = nb201.build_model(arch, C=4, N=1)
-    n, K = len(x), np.zeros((10, 10))
-    visited = set(backward_visited_relus(model, x))
-
-    def hook(m, inp, out):
-        if m in visited:
-            assert inp[0].is_contiguous(memory_format=torch.channels_last)
-            cc = (inp[0].reshape(n, -1) > 0).double()
-            K[:] += (cc @ cc.T + (1 - cc) @ (1 - cc).T).numpy()
-
-    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.ReLU)]
-    with torch.no_grad():
-        model(x)
-    for h in hs:
-        h.remove()
-    np.testing.assert_array_equal(relu_kernel(model, x).K, K)
+    np.testing.assert_array_equal(relu_kernel(model, x).K, _plain_gram(model, x, torch.channels_last))
 
 
 def test_scores_do_not_depend_on_the_layout_the_batch_comes_in():
