@@ -73,6 +73,7 @@ class Setup:
         from trainfree.benchdata import path as benchdata_path
         from trainfree.data import scoring_batch
         from trainfree.metrics import list_metrics, resolve
+        from trainfree.metrics.engine import canonical_layout
         from trainfree.spaces import get_space
 
         self.dev = torch.device(a.device)
@@ -83,7 +84,7 @@ class Setup:
             torch.set_num_threads(a.threads)
         self.images = benchdata_path("images/cifar10_partial_5506.npz")
         x, y = scoring_batch("cifar10", a.batch_size, a.seed, root=str(self.images))
-        self.x, self.y = x.to(self.dev), y.to(self.dev)
+        self.x, self.y = canonical_layout(x.to(self.dev)), y.to(self.dev)  # as score_archs lays it out
         self.metrics = resolve(list_metrics() if a.metrics == "all" else a.metrics)
         self.model_kw = {"C": a.C, "N": a.N}
         self.seed = a.seed
