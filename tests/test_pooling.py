@@ -38,6 +38,29 @@ def test_pooling_equals_torch_nn_forward_and_backward(shape):
         assert torch.equal(ya, yb) and torch.equal(xa.grad, xb.grad), ref
 
 
+def test_gradient_reaches_the_pooling_kernel_channels_last():
+    # the output is handed back contiguous through a function whose backward turns the
+    # incoming gradient channels-last, so the pooling backward runs its channels-last kernel
+    # (with a contiguous gradient against a channels-last input it took ~5x longer)
+    x = torch.randn(4, 16, 8, 8, requires_grad=True)
+    for _ref, ours in _pairs():
+        y = ours(x)
+        assert y.is_contiguous() and type(y.grad_fn).__name__ == "_ToContiguousBackward", ours
+        pool_node = y.grad_fn.next_functions[0][0]
+        assert "Pool" in type(pool_node).__name__, ours
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # raised inside torch.func itself
+def test_pooling_works_under_forward_mode_and_torch_func():
+    gen = torch.Generator().manual_seed(7)
+    x, t = torch.randn(4, 8, 9, 9, generator=gen), torch.randn(4, 8, 9, 9, generator=gen)
+    for ref, ours in _pairs():
+        (y0, t0), (y1, t1) = torch.func.jvp(ref, (x,), (t,)), torch.func.jvp(ours, (x,), (t,))
+        assert torch.equal(y0, y1) and torch.equal(t0, t1), ref
+        g0, g1 = (torch.func.grad(lambda v, m=m: m(v).square().sum())(x) for m in (ref, ours))
+        assert torch.equal(g0, g1), ref
+
+
 def test_pooling_keeps_torch_nn_behaviour_elsewhere():
     # 3-D input (unbatched) and a non-contiguous view go through torch.nn's path unchanged
     x = torch.randn(4, 9, 9)
