@@ -7,6 +7,7 @@ import json
 import weakref
 from pathlib import Path
 
+import pytest
 import torch
 from torch.nn.modules import module as nn_module
 
@@ -100,3 +101,17 @@ def test_profile_tool_prints_operators_and_functions(capsys):
     assert tool.main(["--archs", "1", "--batch-size", "8", "--threads", "1", "--top", "5"]) == 0
     out = capsys.readouterr().out
     assert "naswot, batch 8" in out and "aten::" in out and "score_archs" in out
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # raised inside torch.func itself
+def test_grasp_stage_tool_times_both_exact_hessian_products_and_they_agree(capsys):
+    spec = importlib.util.spec_from_file_location("grasp_stages", ROOT / "tools" / "grasp_stages.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(["--archs", "1", "--batch-size", "8", "--threads", "1", "--fwd-over-rev",
+                      "--peer-seconds", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "| double backward |" in out and "| forward-over-reverse |" in out and "peer 4.000 s" in out
+    # reverse-over-reverse and forward-over-reverse are two exact routes to the same H·g
+    worst = float(out.split("largest relative difference of H·g ")[1].split()[0])
+    assert worst < 1e-4

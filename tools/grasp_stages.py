@@ -1,0 +1,136 @@
+"""What the exact GraSP product costs, stage by stage, beside the whole 8-measure set.
+
+GraSP needs H·g (H the Hessian of the cross-entropy in the layer weights, g its gradient)
+exactly. On seeded NB201 archs (benchmark networks, C=16, N=5), batch 64 of the bundled
+CIFAR-10 images, one arch at a time, this times (medians over the archs, network build
+excluded from the stages):
+
+- forward: one train-mode forward and the loss;
+- backward: dL/dW of every Conv/Linear weight, as grad_norm/snip need it;
+- create-graph backward: the same gradient with its graph kept (what H·g differentiates);
+- double backward: H·g = ∂(gᵀ·sg(g))/∂W, the reverse-over-reverse product ``grasp`` uses;
+- forward-over-reverse (``--fwd-over-rev``): H·g as ``torch.func.jvp`` of ``torch.func.grad``,
+  the other exact way, with its largest relative difference from the double backward;
+- the 8-measure set (grad_norm, snip, grasp, fisher, jacob_cov, plain, synflow, l2_norm) in one
+  ``score_archs`` call, and the same call without grasp.
+
+The exact product's chain (forward + create-graph backward + double backward) is a floor
+under the set as long as its second derivatives are PyTorch's own formulas, so a peer's time
+for the whole set divided by it bounds the ratio reachable against that peer::
+
+    python tools/grasp_stages.py --archs 10 --peer-seconds 3.889
+
+Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import time
+
+ZC8 = ["grad_norm", "snip", "grasp", "fisher", "jacob_cov", "plain", "synflow", "l2_norm"]
+
+
+def _fwd_over_rev(net, weights, x, y, g):
+    """H·g by forward-mode over reverse-mode (``torch.func``), on a copy of ``net`` whose
+    BatchNorms use batch statistics without updating running ones (same train-mode output)."""
+    import torch
+    import torch.nn.functional as F
+    from torch.func import functional_call, grad, jvp
+
+    twin = copy.deepcopy(net)
+    for m in twin.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.track_running_stats, m.running_mean, m.running_var, m.num_batches_tracked = False, None, None, None
+    names = {id(p): n for n, p in net.named_parameters()}
+    wnames = [names[id(w)] for w in weights]
+    params = {n: p.detach() for n, p in twin.named_parameters()}
+
+    def loss(ws):
+        return F.cross_entropy(functional_call(twin, {**params, **dict(zip(wnames, ws))}, (x,)), y)
+
+    return jvp(grad(loss), (tuple(params[n] for n in wnames),), (tuple(g),))[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--archs", type=int, default=10)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--peer-seconds", type=float, help="a peer's median for the whole 8-measure set")
+    ap.add_argument("--fwd-over-rev", action="store_true", help="also time H·g by forward-over-reverse")
+    a = ap.parse_args(argv)
+
+    import torch
+    import torch.nn.functional as F
+
+    from trainfree.data import scoring_batch
+    from trainfree.io import benchdata_root
+    from trainfree.metrics import score_archs
+    from trainfree.metrics.engine import canonical_layout
+    from trainfree.metrics.passes import layers
+    from trainfree.spaces import get_space
+
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    root = str(benchdata_root() / "images" / "cifar10_partial_5506.npz")
+    x, y = scoring_batch("cifar10", a.batch_size, a.seed, root=root)
+    x = canonical_layout(x)
+    space = get_space("nb201")
+    archs = space.sample(a.archs + 1, a.seed)
+    stages = ["forward", "backward", "create-graph backward", "double backward"]
+    if a.fwd_over_rev:
+        stages.append("forward-over-reverse")
+    stages += ["8 measures (score_archs)", "8 measures without grasp"]
+    times: dict[str, list[float]] = {s: [] for s in stages}
+    worst = 0.0
+
+    for i, arch in enumerate(archs):
+        net = space.build_model(arch)
+        weights = [m.weight for m in layers(net)]
+        t = [time.perf_counter()]
+        loss = F.cross_entropy(net(x), y)
+        t.append(time.perf_counter())
+        torch.autograd.grad(loss, weights, retain_graph=True)
+        t.append(time.perf_counter())
+        gc = torch.autograd.grad(loss, weights, create_graph=True)
+        t.append(time.perf_counter())
+        g = [v.detach() for v in gc]
+        hg = torch.autograd.grad(sum((u * v).sum() for u, v in zip(g, gc)), weights)
+        t.append(time.perf_counter())
+        del gc, loss
+        if a.fwd_over_rev:
+            hg2 = _fwd_over_rev(net, weights, x, y, g)
+            t.append(time.perf_counter())
+            worst = max(worst, max(float((u - v).abs().max() / v.abs().max().clamp_min(1e-30))
+                                   for u, v in zip(hg2, hg)))
+        for metrics in (ZC8, [m for m in ZC8 if m != "grasp"]):
+            score_archs("nb201", [arch], metrics, (x, y), dataset="cifar10", progress=False)
+            t.append(time.perf_counter())
+        if i:  # the first arch warms kernels, caches and allocator pools
+            for s, t0, t1 in zip(stages, t, t[1:]):
+                times[s].append(t1 - t0)
+
+    med = {s: statistics.median(v) for s, v in times.items()}
+    chain = med["forward"] + med["create-graph backward"] + med["double backward"]
+    print(f"{a.archs} NB201 archs (C=16, N=5), batch {a.batch_size}, {torch.get_num_threads()} threads")
+    print("| stage | median s |")
+    print("|---|---|")
+    for s in stages:
+        print(f"| {s} | {med[s]:.3f} |")
+    print(f"| exact H·g chain (forward + create-graph backward + double backward) | {chain:.3f} |")
+    print(f"| grasp's share of the set (set − set without grasp) | "
+          f"{med['8 measures (score_archs)'] - med['8 measures without grasp']:.3f} |")
+    if a.fwd_over_rev:
+        print(f"forward-over-reverse vs double backward: largest relative difference of H·g {worst:.1e}")
+    if a.peer_seconds:
+        print(f"peer {a.peer_seconds:.3f} s for the set: at most {a.peer_seconds / chain:.2f}x with the exact "
+              f"H·g chain alone; {a.peer_seconds / med['8 measures (score_archs)']:.2f}x with the set as timed here")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
