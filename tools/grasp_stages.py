@@ -19,6 +19,10 @@ under the set as long as its second derivatives are PyTorch's own formulas, so a
 for the whole set divided by it bounds the ratio reachable against that peer::
 
     python tools/grasp_stages.py --archs 10 --peer-seconds 3.889
+    python tools/grasp_stages.py --arch-csv ../shared/peerbench/sample100.csv --archs 20 --peer-seconds 4.053
+
+(``--arch-csv``: the first N ``arch_str`` of a CSV, e.g. the archs a side-by-side run timed,
+so that the peer's median and these stages come from the same networks.)
 
 Run it on an otherwise idle machine.
 """
@@ -60,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--arch-csv", help="take the first --archs arch_str of this CSV instead of seeded ones")
     ap.add_argument("--peer-seconds", type=float, help="a peer's median for the whole 8-measure set")
     ap.add_argument("--fwd-over-rev", action="store_true", help="also time H·g by forward-over-reverse")
     a = ap.parse_args(argv)
@@ -80,7 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     x, y = scoring_batch("cifar10", a.batch_size, a.seed, root=root)
     x = canonical_layout(x)
     space = get_space("nb201")
-    archs = space.sample(a.archs + 1, a.seed)
+    if a.arch_csv:
+        import csv
+
+        with open(a.arch_csv, newline="") as f:
+            listed = [r["arch_str"] for r in csv.DictReader(f)][: a.archs]
+        archs = listed[:1] + listed  # the first one twice: once to warm up, once timed
+    else:
+        archs = space.sample(a.archs + 1, a.seed)
     stages = ["forward", "backward", "create-graph backward", "double backward"]
     if a.fwd_over_rev:
         stages.append("forward-over-reverse")
@@ -116,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     med = {s: statistics.median(v) for s, v in times.items()}
     chain = med["forward"] + med["create-graph backward"] + med["double backward"]
-    print(f"{a.archs} NB201 archs (C=16, N=5), batch {a.batch_size}, {torch.get_num_threads()} threads")
+    print(f"{len(archs) - 1} NB201 archs (C=16, N=5{', ' + a.arch_csv if a.arch_csv else ''}), batch {a.batch_size}, {torch.get_num_threads()} threads")
     print("| stage | median s |")
     print("|---|---|")
     for s in stages:
