@@ -103,11 +103,16 @@ def test_profile_tool_prints_operators_and_functions(capsys):
     assert "naswot, batch 8" in out and "aten::" in out and "score_archs" in out
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # raised inside torch.func itself
-def test_grasp_stage_tool_times_both_exact_hessian_products_and_they_agree(capsys):
+def _grasp_stages():
     spec = importlib.util.spec_from_file_location("grasp_stages", ROOT / "tools" / "grasp_stages.py")
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
+    return tool
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # raised inside torch.func itself
+def test_grasp_stage_tool_times_both_exact_hessian_products_and_they_agree(capsys):
+    tool = _grasp_stages()
     assert tool.main(["--archs", "1", "--batch-size", "8", "--threads", "1", "--fwd-over-rev",
                       "--peer-seconds", "4"]) == 0
     out = capsys.readouterr().out
@@ -115,3 +120,17 @@ def test_grasp_stage_tool_times_both_exact_hessian_products_and_they_agree(capsy
     # reverse-over-reverse and forward-over-reverse are two exact routes to the same H·g
     worst = float(out.split("largest relative difference of H·g ")[1].split()[0])
     assert worst < 1e-4
+
+
+def test_grasp_stage_tool_refuses_bad_arch_lists_in_one_line(tmp_path, capsys):
+    tool = _grasp_stages()
+    no_column, bad_arch = tmp_path / "a.csv", tmp_path / "b.csv"
+    no_column.write_text("x,y\n1,2\n")
+    bad_arch.write_text("arch_str\nnot-an-arch\n")
+    for args, says in ((["--arch-csv", str(tmp_path / "none.csv")], "cannot read"),
+                       (["--arch-csv", str(no_column)], "needs an arch_str column"),
+                       (["--arch-csv", str(bad_arch)], "malformed NB201 arch"),
+                       (["--archs", "0"], "at least 1")):
+        with pytest.raises(SystemExit) as e:
+            tool.main(args)
+        assert e.value.code == 2 and says in capsys.readouterr().err

@@ -68,6 +68,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peer-seconds", type=float, help="a peer's median for the whole 8-measure set")
     ap.add_argument("--fwd-over-rev", action="store_true", help="also time H·g by forward-over-reverse")
     a = ap.parse_args(argv)
+    if a.archs < 1:
+        ap.error("--archs must be at least 1")
+    if a.peer_seconds is not None and not a.peer_seconds > 0:
+        ap.error("--peer-seconds must be a positive number of seconds")
+    listed: list[str] = []
+    if a.arch_csv:
+        import csv
+
+        try:
+            with open(a.arch_csv, newline="") as f:
+                listed = [r.get("arch_str") or "" for r in csv.DictReader(f)][: a.archs]
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            ap.error(f"cannot read --arch-csv {a.arch_csv}: {e}")
+        if not listed or not all(listed):
+            ap.error(f"--arch-csv {a.arch_csv}: needs an arch_str column with an arch in every row")
 
     import torch
     import torch.nn.functional as F
@@ -85,12 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     x, y = scoring_batch("cifar10", a.batch_size, a.seed, root=root)
     x = canonical_layout(x)
     space = get_space("nb201")
-    if a.arch_csv:
-        import csv
+    if listed:
+        from trainfree.errors import TrainfreeError
 
-        with open(a.arch_csv, newline="") as f:
-            listed = [r["arch_str"] for r in csv.DictReader(f)][: a.archs]
-        archs = listed[:1] + listed  # the first one twice: once to warm up, once timed
+        try:  # the first one twice: once to warm up, once timed
+            archs = [space.canonical(v) for v in listed[:1] + listed]
+        except TrainfreeError as e:
+            ap.error(f"--arch-csv {a.arch_csv}: {e}")
     else:
         archs = space.sample(a.archs + 1, a.seed)
     stages = ["forward", "backward", "create-graph backward", "double backward"]
