@@ -117,9 +117,9 @@ def test_grasp_stage_tool_times_both_exact_hessian_products_and_they_agree(capsy
                       "--peer-seconds", "4"]) == 0
     out = capsys.readouterr().out
     assert "| double backward |" in out and "| forward-over-reverse |" in out and "peer 4.000 s" in out
-    # reverse-over-reverse and forward-over-reverse are two exact routes to the same H·g
-    worst = float(out.split("largest relative difference of H·g ")[1].split()[0])
-    assert worst < 1e-4
+    # reverse-over-reverse (the grasp metric) and forward-over-reverse are two exact routes to H·g
+    worst = float(out.split("largest relative difference of grasp ")[1].split()[0])
+    assert worst < 1e-3  # float32 sums; a wrong product is off by order one
 
 
 def test_grasp_stage_tool_refuses_bad_arch_lists_in_one_line(tmp_path, capsys):

@@ -5,12 +5,12 @@ exactly. On seeded NB201 archs (benchmark networks, C=16, N=5), batch 64 of the 
 CIFAR-10 images, one arch at a time, this times (medians over the archs, network build
 excluded from the stages):
 
-- forward: one train-mode forward and the loss;
-- backward: dL/dW of every Conv/Linear weight, as grad_norm/snip need it;
-- create-graph backward: the same gradient with its graph kept (what H·g differentiates);
-- double backward: H·g = ∂(gᵀ·sg(g))/∂W, the reverse-over-reverse product ``grasp`` uses;
+- forward: the scoring engine's shared train-mode forward (``trainfree.metrics.passes``);
+- backward: its cross-entropy pass without a graph, what grad_norm/snip/fisher alone need;
+- create-graph backward: the same pass keeping the gradients' graph, what ``grasp`` asks for;
+- double backward: the ``grasp`` metric itself on those passes, H·g = ∂(gᵀ·sg(g))/∂W;
 - forward-over-reverse (``--fwd-over-rev``): H·g as ``torch.func.jvp`` of ``torch.func.grad``,
-  the other exact way, with its largest relative difference from the double backward;
+  the other exact way, and the relative difference of the grasp value it gives;
 - the 8-measure set (grad_norm, snip, grasp, fisher, jacob_cov, plain, synflow, l2_norm) in one
   ``score_archs`` call, and the same call without grasp.
 
@@ -85,13 +85,13 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--arch-csv {a.arch_csv}: needs an arch_str column with an arch in every row")
 
     import torch
-    import torch.nn.functional as F
 
     from trainfree.data import scoring_batch
     from trainfree.io import benchdata_root
     from trainfree.metrics import score_archs
-    from trainfree.metrics.engine import canonical_layout
-    from trainfree.metrics.passes import layers
+    from trainfree.metrics.engine import ScoringContext, canonical_layout
+    from trainfree.metrics.passes import _ce, _forward, ce_grad_pass, layers
+    from trainfree.metrics.saliency import grasp
     from trainfree.spaces import get_space
 
     if a.threads:
@@ -118,23 +118,24 @@ def main(argv: list[str] | None = None) -> int:
 
     for i, arch in enumerate(archs):
         net = space.build_model(arch)
-        weights = [m.weight for m in layers(net)]
+        ctx = ScoringContext(net, x, y, "cpu", channels_last=True)
+        ctx.requested = frozenset({"grasp"})  # as score_archs sets it: the shared pass keeps its graph
         t = [time.perf_counter()]
-        loss = F.cross_entropy(net(x), y)
+        fwd = _forward(ctx)
         t.append(time.perf_counter())
-        torch.autograd.grad(loss, weights, retain_graph=True)
+        ce_grad_pass(net, fwd, y, keep_graph=False)
         t.append(time.perf_counter())
-        gc = torch.autograd.grad(loss, weights, create_graph=True)
+        g = [v.clone() for v in _ce(ctx).grads]
         t.append(time.perf_counter())
-        g = [v.detach() for v in gc]
-        hg = torch.autograd.grad(sum((u * v).sum() for u, v in zip(g, gc)), weights)
+        value = grasp(ctx)
         t.append(time.perf_counter())
-        del gc, loss
+        del ctx, fwd
         if a.fwd_over_rev:
-            hg2 = _fwd_over_rev(net, weights, x, y, g)
+            weights = [m.weight for m in layers(net)]
+            hg = _fwd_over_rev(net, weights, x, y, g)
             t.append(time.perf_counter())
-            worst = max(worst, max(float((u - v).abs().max() / v.abs().max().clamp_min(1e-30))
-                                   for u, v in zip(hg2, hg)))
+            other = float(sum((-w.detach().double() * h.double()).sum() for w, h in zip(weights, hg)))
+            worst = max(worst, abs(other - value) / max(abs(value), 1e-30))
         for metrics in (ZC8, [m for m in ZC8 if m != "grasp"]):
             score_archs("nb201", [arch], metrics, (x, y), dataset="cifar10", progress=False)
             t.append(time.perf_counter())
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| grasp's share of the set (set − set without grasp) | "
           f"{med['8 measures (score_archs)'] - med['8 measures without grasp']:.3f} |")
     if a.fwd_over_rev:
-        print(f"forward-over-reverse vs double backward: largest relative difference of H·g {worst:.1e}")
+        print(f"forward-over-reverse vs double backward: largest relative difference of grasp {worst:.1e}")
     if a.peer_seconds:
         print(f"peer {a.peer_seconds:.3f} s for the set: at most {a.peer_seconds / chain:.2f}x with the exact "
               f"H·g chain alone; {a.peer_seconds / med['8 measures (score_archs)']:.2f}x with the set as timed here")

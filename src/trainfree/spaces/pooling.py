@@ -15,7 +15,8 @@ are autograd functions, so the gradient arriving at the output is turned channel
 before the pooling backward runs: given a contiguous gradient for a channels-last input,
 the CPU backward kernel takes its slow path (3x3 average pool of (64, 16, 32, 32), 2
 threads: 4.8 ms against 1.0 ms, the conversion about 0.3 ms). The functions also define
-forward-mode derivatives, so ``torch.func`` transforms go through these layers. Each output is
+forward-mode derivatives, so ``torch.func.jvp`` and ``torch.func.grad`` go through these
+layers (no vmap rule is defined). Each output is
 the same window reduced in the same order, so outputs and gradients are bit-identical to
 ``torch.nn``'s (``tests/test_pooling.py`` checks every configuration the spaces use, and
 whole networks); elsewhere, and for other inputs, they are ``torch.nn``'s layers unchanged.
